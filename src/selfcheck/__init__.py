@@ -1,0 +1,3 @@
+"""selfcheck: quarterly customer-service self-inspection reports."""
+
+__version__ = "0.1.0"

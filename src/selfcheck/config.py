@@ -1,0 +1,252 @@
+"""Configuration: the parameters file of a period and the standards file, validated once.
+
+Notebooks never parse YAML: they receive the parameters file's path as a literal
+from Papermill and call :func:`load_config`, which returns a frozen
+:class:`Config`. Unknown keys and bad values are errors naming the key and file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from selfcheck.calendar import WorkCalendar, YearOverride
+from selfcheck.errors import ParamsError
+from selfcheck.metrics.base import Target
+from selfcheck.period import Period
+from selfcheck.thresholds import Thresholds
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class YearOverrideModel(_Model):
+    holidays: list[date] = Field(default_factory=list, description="法定节假日（放假日期）")
+    workdays: list[date] = Field(default_factory=list, description="调休上班日")
+
+
+class CalendarModel(_Model):
+    work_start: time = Field(time(9, 0), description="工作时间开始")
+    work_end: time = Field(time(18, 0), description="工作时间结束")
+    years: dict[int, YearOverrideModel] = Field(
+        default_factory=dict, description="日历包未覆盖年份的节假日与调休安排"
+    )
+
+
+class ParamsModel(_Model):
+    period: str = Field(description="报告期间，例如 2026Q3")
+    organisation: str = Field(min_length=1, description="单位名称（封面）")
+    reporting_unit: str = Field(min_length=1, description="编制单位（封面）")
+    report_date: date | None = Field(None, description="报告日期；缺省为期间结束后的第一天")
+    confidentiality: str = Field("内部资料　注意保密", description="密级说明（封面）")
+    data_dir: str = Field("../data/{period}", description="数据目录，{period} 替换为期间")
+    standards: str = Field("standards.yaml", description="服务标准（目标值）文件")
+    template: str | None = Field(None, description="单位自有 Word 模板 (.docx)")
+    output_dir: str = Field("../outputs/{period}", description="输出目录")
+    timezone: str = Field("Asia/Shanghai", description="时间戳所用时区（本地挂钟时间）")
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    calendar: CalendarModel = Field(default_factory=CalendarModel)
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str) -> str:
+        try:
+            return str(Period.parse(v))
+        except ParamsError as e:
+            raise ValueError(str(e)) from None
+
+
+class StandardsModel(_Model):
+    targets: dict[str, str] = Field(description="指标编号 → 目标，例如 '>= 95%'")
+
+
+@dataclass(frozen=True)
+class Standards:
+    """Targets by metric id (values in the metric's own unit; rates as fractions)."""
+
+    path: Path
+    targets: MappingProxyType[str, Target]
+
+    def target(self, metric_id: str) -> Target | None:
+        hit = self.targets.get(metric_id)
+        if hit is None and ":" in metric_id:
+            return None  # breakdown keys carry no target of their own
+        return hit
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs to know, resolved and validated."""
+
+    params_path: Path
+    params: ParamsModel
+    period: Period
+    standards: Standards
+    calendar: WorkCalendar
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.params.thresholds
+
+    def data_dir(self, period: Period | None = None) -> Path:
+        return self._resolve(self.params.data_dir, period or self.period)
+
+    @property
+    def output_dir(self) -> Path:
+        return self._resolve(self.params.output_dir, self.period)
+
+    @property
+    def output_root(self) -> Path:
+        """The folder that holds every period's outputs (history lives here)."""
+        return self._resolve(self.params.output_dir, self.period).parent
+
+    @property
+    def template(self) -> Path | None:
+        if self.params.template is None:
+            return None
+        return self._resolve(self.params.template, self.period)
+
+    @property
+    def report_date(self) -> date:
+        return self.params.report_date or self.period.end.date()
+
+    def _resolve(self, text: str, period: Period) -> Path:
+        p = Path(text.replace("{period}", str(period))).expanduser()
+        if not p.is_absolute():
+            p = self.params_path.parent / p
+        return p.resolve()
+
+
+# -- loading --------------------------------------------------------------------------
+
+
+def load_config(params_path: str | Path) -> Config:
+    """Read, validate and resolve a parameters file (and the standards file it names)."""
+    path = Path(params_path).expanduser().resolve()
+    return _load_config_cached(path, _mtime(path))
+
+
+@lru_cache(maxsize=8)
+def _load_config_cached(path: Path, _stamp: float) -> Config:
+    raw = _read_yaml(path, what="参数文件")
+    params = _validate(ParamsModel, raw, path)
+    period = Period.parse(params.period)
+    std_path = Path(params.standards.replace("{period}", str(period))).expanduser()
+    if not std_path.is_absolute():
+        std_path = (path.parent / std_path).resolve()
+    standards = load_standards(std_path)
+    calendar = WorkCalendar(
+        work_start=params.calendar.work_start,
+        work_end=params.calendar.work_end,
+        overrides=MappingProxyType(
+            {
+                year: YearOverride(frozenset(o.holidays), frozenset(o.workdays))
+                for year, o in params.calendar.years.items()
+            }
+        ),
+    )
+    return Config(path, params, period, standards, calendar)
+
+
+def load_standards(path: Path) -> Standards:
+    from selfcheck.metrics.catalogue import lookup
+
+    raw = _read_yaml(path, what="服务标准文件")
+    model = _validate(StandardsModel, raw, path)
+    targets: dict[str, Target] = {}
+    for metric_id, text in model.targets.items():
+        try:
+            definition = lookup(metric_id)
+        except KeyError:
+            raise ParamsError(
+                f"{path}: targets.{metric_id}: 未知的指标编号 (unknown metric id)。"
+                f"请对照 docs/metrics.md 或 metrics.csv 中的 metric_id 修改。"
+            ) from None
+        targets[metric_id] = parse_target(text, definition.unit, where=f"{path}: targets.{metric_id}")
+    return Standards(path, MappingProxyType(targets))
+
+
+_TARGET_RE = re.compile(r"^\s*(>=|<=|==|≥|≤|=)\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*([^\d\s%]*)\s*$")
+_UNIT_WORDS = {
+    "seconds": {"s", "秒"},
+    "minutes": {"min", "分钟"},
+    "hours": {"h", "小时"},
+    "workdays": {"工作日", "个工作日", "d"},
+    "days": {"d", "天"},
+    "score": {"分"},
+    "years": {"年"},
+}
+
+
+def parse_target(text: Any, unit: str, *, where: str) -> Target:
+    """Parse ``">= 95%"``, ``"≤ 30 s"``, ``"= 0"`` into a :class:`Target`."""
+    m = _TARGET_RE.match(str(text))
+    if not m:
+        raise ParamsError(
+            f"{where}: 目标 {text!r} 无法识别。写法示例：'>= 95%'、'<= 30 s'、'= 0' "
+            f"(comparator >=, <= or ==, then a number)."
+        )
+    comp, number, percent, word = m.groups()
+    comparator = {"≥": ">=", "≤": "<=", "=": "=="}.get(comp, comp)
+    value = float(number)
+    if unit == "rate":
+        if not percent:
+            raise ParamsError(f"{where}: 比率类指标的目标须写成百分数，例如 '>= 95%'（got {text!r}）")
+        value /= 100.0
+    elif percent:
+        raise ParamsError(f"{where}: 该指标不是比率，目标不能带 %（got {text!r}）")
+    if word and word not in _UNIT_WORDS.get(unit, set()):
+        allowed = "、".join(sorted(_UNIT_WORDS.get(unit, set()))) or "无单位"
+        raise ParamsError(f"{where}: 单位 {word!r} 与指标单位不符（可用：{allowed}）")
+    return Target(comparator, value)  # type: ignore[arg-type]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise ParamsError(f"找不到参数文件 (parameters file not found): {path}") from None
+
+
+def _read_yaml(path: Path, *, what: str) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ParamsError(f"找不到{what} (file not found): {path}") from None
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: {what}须保存为 UTF-8 编码") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" 第 {mark.line + 1} 行" if mark is not None else ""
+        raise ParamsError(f"{path}{line}: YAML 格式错误：{getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: {what}应为键值映射 (a mapping of keys to values)")
+    return data
+
+
+def _validate(model: type[BaseModel], raw: dict, path: Path) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(file)"
+            if err["type"] == "extra_forbidden":
+                msg = "未知的参数名 (unknown key)，请检查拼写"
+            elif err["type"] == "missing":
+                msg = "缺少必填参数 (required key missing)"
+            else:
+                msg = err["msg"]
+            lines.append(f"  {key}: {msg}")
+        raise ParamsError(f"{path}: 参数有误 (invalid parameters):\n" + "\n".join(lines)) from None
