@@ -1,0 +1,106 @@
+"""Charts: one seaborn theme, a CJK font shipped with the dependencies, fixed size and resolution.
+
+The font is Noto Sans CJK SC from the ``mplfonts`` package (installed with the
+project, no system font assumed). A glyph missing from the font raises
+:class:`MissingGlyphError` when the figure is saved, so a report never shows boxes.
+Colours: one blue palette for everything; red only marks what falls short.
+"""
+
+from __future__ import annotations
+
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # noqa: E402 — headless everywhere; notebooks still show the saved PNG
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
+FONT_FAMILY = "Noto Sans CJK SC"
+DPI = 200
+WIDTH_IN = 6.3  # 16 cm: the figure is placed at this width in Word, so text keeps its size
+HEIGHT_IN = 3.4
+
+PRIMARY = "#2F5597"  # main series
+SECONDARY = "#8FAADC"  # comparison series (previous quarter, second window)
+NEUTRAL = "#A6A6A6"  # reference lines, targets
+SHORTFALL = "#C00000"  # red: only for what falls short of its target
+PALETTE = [PRIMARY, SECONDARY, "#548235", "#BF9000", "#7030A0", NEUTRAL]
+
+
+class MissingGlyphError(RuntimeError):
+    """A character of a chart's text is not in the CJK font (it would print as a box)."""
+
+
+_ready = False
+
+
+def font_path() -> Path:
+    path = Path(str(resources.files("mplfonts") / "fonts" / FONT_FILE))
+    if not path.exists():
+        raise FileNotFoundError(f"CJK font missing from the mplfonts package: {path}")
+    return path
+
+
+def setup() -> None:
+    """Register the CJK font and apply the theme (idempotent)."""
+    global _ready
+    if _ready:
+        return
+    font_manager.fontManager.addfont(str(font_path()))
+    sns.set_theme(
+        context="paper",
+        style="whitegrid",
+        palette=PALETTE,
+        font=FONT_FAMILY,
+        rc={
+            "font.family": "sans-serif",
+            "font.sans-serif": [FONT_FAMILY],
+            "axes.unicode_minus": False,
+            "figure.dpi": 100,
+            "savefig.dpi": DPI,
+            "axes.titlesize": 10,
+            "axes.labelsize": 9,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "legend.fontsize": 8,
+            "axes.edgecolor": "#BFBFBF",
+            "grid.color": "#E7E6E6",
+            "svg.hashsalt": "selfcheck",
+        },
+    )
+    _ready = True
+
+
+def figure(height_in: float = HEIGHT_IN, ncols: int = 1):
+    """A new figure at the report's fixed width."""
+    setup()
+    fig, ax = plt.subplots(1, ncols, figsize=(WIDTH_IN, height_in), layout="constrained")
+    return fig, ax
+
+
+def save(fig, path: Path) -> Path:
+    """Save at the fixed size and resolution; a missing glyph is an error, not a box."""
+    setup()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+    missing = [str(w.message) for w in caught if "missing from" in str(w.message)]
+    if missing:
+        plt.close(fig)
+        path.unlink(missing_ok=True)
+        raise MissingGlyphError("图表文字中有字体不支持的字符：" + "; ".join(missing))
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return path
+
+
+def bar_colors(shortfall: list[bool]) -> list[str]:
+    """Blue for bars that meet their target, red for those that fall short."""
+    return [SHORTFALL if s else PRIMARY for s in shortfall]
