@@ -1,0 +1,154 @@
+"""Phone metrics (dataset ``calls``): see the Phone table of ``spec/metrics.md``.
+
+``phone(calls, th)`` returns a :class:`Measure` for every ``phone.*`` id of the catalogue.
+
+Conventions of this module (where the spec leaves a choice):
+
+- Rates: ``Measure.ratio`` — value is a fraction, numerator/denominator are the counts,
+  n = denominator. A denominator of 0 gives value None with reason ``样本为0…``.
+- Counts (``phone.calls``, ``phone.offered``): ``Measure.count``.
+- Means, percentiles and maxima (``asa``, ``queue_p90``, ``queue_max``, ``aht``): value,
+  n = number of observations, numerator and denominator None. With no observation the
+  value is None with a reason.
+- Durations are the numbers in the ``*_seconds`` columns, compared as given: within ≤,
+  late/over >.
+- Short abandon: outcome ``abandoned`` with ``queue_seconds`` known and
+  < ``short_abandon_seconds`` (exactly 5 s is not short). An abandoned call with an
+  empty ``queue_seconds`` is NOT a short abandon: it stays in offered and in the abandon
+  numerator.
+- Offered = answered + non-short abandoned (``ivr`` and ``busy`` are not offered).
+- Service level: answered calls with ``queue_seconds`` known and ≤ ``service_level_seconds``
+  ÷ offered; an answered call with empty ``queue_seconds`` counts in the denominator but
+  not as answered in time.
+- Queue metrics (asa, P90, max) use answered calls with ``queue_seconds`` known; P90 is
+  numpy's default linear interpolation. AHT uses answered calls with ``talk_seconds`` known.
+- Ring late rate: calls (any outcome) with ``ring_seconds`` > ``ring_limit_seconds``
+  ÷ calls with ``ring_seconds`` known. Busy rate: ``busy`` ÷ all calls.
+- A missing frame makes every metric missing. A missing ``queue_seconds`` column makes
+  the offered-based metrics (offered, answer, abandon, service level) and the queue
+  metrics missing: without it short abandons cannot be told apart, and a figure that
+  silently includes them would not be the contract's figure. A missing ``ring_seconds``
+  or ``talk_seconds`` column affects only its own metric. A missing ``outcome`` column
+  (required; should not happen after ingest) makes every metric but ``phone.calls``
+  missing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from selfcheck.metrics.base import Measure
+from selfcheck.metrics.catalogue import (
+    REASON_EMPTY,
+    area_ids,
+    reason_no_column,
+    reason_no_dataset,
+)
+from selfcheck.thresholds import Thresholds
+
+DATASET = "calls"
+
+
+def _numbers(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _is(s: pd.Series, value: str) -> np.ndarray:
+    return s.eq(value).fillna(False).to_numpy(dtype=bool)
+
+
+def _stat(values: np.ndarray, kind: str, empty_reason: str) -> Measure:
+    if values.size == 0:
+        return Measure(None, None, None, 0, empty_reason)
+    if kind == "mean":
+        v = float(np.mean(values))
+    elif kind == "p90":
+        v = float(np.percentile(values, 90))
+    else:
+        v = float(np.max(values))
+    return Measure(v, None, None, int(values.size))
+
+
+def phone(calls: pd.DataFrame | None, th: Thresholds) -> dict[str, Measure]:
+    """Every ``phone.*`` metric of the catalogue for one period's calls."""
+    ids = area_ids("phone")
+    if calls is None:
+        reason = reason_no_dataset(DATASET)
+        return {i: Measure.missing(reason) for i in ids}
+
+    out: dict[str, Measure] = {"phone.calls": Measure.count(len(calls))}
+
+    if "outcome" not in calls.columns:
+        reason = reason_no_column(DATASET, "outcome")
+        out.update({i: Measure.missing(reason) for i in ids if i != "phone.calls"})
+        return out
+
+    outcome = calls["outcome"]
+    answered = _is(outcome, "answered")
+    abandoned = _is(outcome, "abandoned")
+    busy = _is(outcome, "busy")
+    n_calls = len(calls)
+
+    out["phone.busy_rate"] = Measure.ratio(
+        int(busy.sum()), n_calls, empty_reason=f"{REASON_EMPTY}：本期无来电"
+    )
+
+    # -- offered-based and queue metrics (need queue_seconds) -------------
+    offered_ids = (
+        "phone.offered",
+        "phone.answer_rate",
+        "phone.abandon_rate",
+        "phone.service_level",
+        "phone.asa_seconds",
+        "phone.queue_p90_seconds",
+        "phone.queue_max_seconds",
+    )
+    if "queue_seconds" not in calls.columns:
+        reason = reason_no_column(DATASET, "queue_seconds") + "，无法识别短时放弃"
+        out.update({i: Measure.missing(reason) for i in offered_ids})
+    else:
+        queue = _numbers(calls["queue_seconds"])
+        queue_known = ~np.isnan(queue)
+        with np.errstate(invalid="ignore"):
+            short = abandoned & queue_known & (queue < th.short_abandon_seconds)
+            in_time = answered & queue_known & (queue <= th.service_level_seconds)
+        n_answered = int(answered.sum())
+        n_abandoned = int((abandoned & ~short).sum())
+        offered = n_answered + n_abandoned
+        empty = f"{REASON_EMPTY}：本期无请求人工的来电"
+        out["phone.offered"] = Measure.count(offered)
+        out["phone.answer_rate"] = Measure.ratio(n_answered, offered, empty_reason=empty)
+        out["phone.abandon_rate"] = Measure.ratio(n_abandoned, offered, empty_reason=empty)
+        out["phone.service_level"] = Measure.ratio(int(in_time.sum()), offered, empty_reason=empty)
+        waits = queue[answered & queue_known]
+        no_wait = f"{REASON_EMPTY}：无排队时长已知的人工接听来电"
+        out["phone.asa_seconds"] = _stat(waits, "mean", no_wait)
+        out["phone.queue_p90_seconds"] = _stat(waits, "p90", no_wait)
+        out["phone.queue_max_seconds"] = _stat(waits, "max", no_wait)
+
+    # -- rings ------------------------------------------------------------
+    if "ring_seconds" not in calls.columns:
+        out["phone.ring_late_rate"] = Measure.missing(reason_no_column(DATASET, "ring_seconds"))
+    else:
+        ring = _numbers(calls["ring_seconds"])
+        ring_known = ~np.isnan(ring)
+        with np.errstate(invalid="ignore"):
+            late = ring_known & (ring > th.ring_limit_seconds)
+        out["phone.ring_late_rate"] = Measure.ratio(
+            int(late.sum()),
+            int(ring_known.sum()),
+            empty_reason=f"{REASON_EMPTY}：无振铃时长已知的来电",
+        )
+
+    # -- talk time --------------------------------------------------------
+    if "talk_seconds" not in calls.columns:
+        out["phone.aht_seconds"] = Measure.missing(reason_no_column(DATASET, "talk_seconds"))
+    else:
+        talk = _numbers(calls["talk_seconds"])
+        talks = talk[answered & ~np.isnan(talk)]
+        out["phone.aht_seconds"] = _stat(
+            talks, "mean", f"{REASON_EMPTY}：无通话时长已知的人工接听来电"
+        )
+
+    return {i: out[i] for i in ids}
