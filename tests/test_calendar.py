@@ -32,7 +32,7 @@ def test_plain_weekend_and_weekday():
 
 
 def test_uncovered_year_is_an_error_unless_overridden():
-    with pytest.raises(ParamsError, match="calendar.years"):
+    with pytest.raises(ParamsError, match=r"calendar\.years"):
         CAL.is_workday(date(2099, 1, 5))
     cal = WorkCalendar(
         overrides={2099: YearOverride(frozenset({date(2099, 1, 1)}), frozenset({date(2099, 1, 3)}))}
@@ -57,7 +57,16 @@ def test_in_working_hours_vectorised():
             ]
         )
     )
-    assert CAL.in_working_hours(ts).tolist() == [False, True, True, False, True, False, False, False]
+    assert CAL.in_working_hours(ts).tolist() == [
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_working_seconds_between():

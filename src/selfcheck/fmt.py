@@ -66,8 +66,12 @@ def delta(d: float | None, unit: str) -> str:
     if _missing(d):
         return DASH
     if unit == "rate":
-        return f"{d * 100:+.1f}个百分点"
-    return f"{d:+,.{_DECIMALS.get(unit, 1)}f}" + UNITS.get(unit, "")
+        shown, decimals, suffix = d * 100, 1, "个百分点"
+    else:
+        shown, decimals, suffix = d, _DECIMALS.get(unit, 1), UNITS.get(unit, "")
+    if round(shown, decimals) == 0:
+        return f"{0:.{decimals}f}{suffix}"  # flat: no sign, never "-0.0"
+    return f"{shown:+,.{decimals}f}{suffix}"
 
 
 def change_phrase(m: Metric, *, versus: str = "上季度") -> str:
