@@ -29,7 +29,10 @@ def test_chinese_renders_at_fixed_size_and_deterministically(tmp_path, recwarn):
     a = draw(tmp_path / "a.png", "在线人工请求超时率（按时段）")
     b = draw(tmp_path / "b.png", "在线人工请求超时率（按时段）")
     assert not [w for w in recwarn if "missing from" in str(w.message)]
-    assert png_size(a) == (round(charts.WIDTH_IN * charts.DPI), round(charts.HEIGHT_IN * charts.DPI))
+    assert png_size(a) == (
+        round(charts.WIDTH_IN * charts.DPI),
+        round(charts.HEIGHT_IN * charts.DPI),
+    )
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -40,5 +43,9 @@ def test_missing_glyph_fails_instead_of_boxes(tmp_path):
 
 
 def test_red_only_for_shortfalls():
-    assert charts.bar_colors([False, True, False]) == [charts.PRIMARY, charts.SHORTFALL, charts.PRIMARY]
+    assert charts.bar_colors([False, True, False]) == [
+        charts.PRIMARY,
+        charts.SHORTFALL,
+        charts.PRIMARY,
+    ]
     assert charts.SHORTFALL not in charts.PALETTE

@@ -43,9 +43,20 @@ def spec_targets() -> set[str]:
     ids = set()
     for line in SPEC.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 4 or not cells[0].startswith(("phone.", "online.", "tickets.", "visits.",
-                                                         "complaints.", "satisfaction.", "team.",
-                                                         "training.", "qa.", "system.")):
+        if len(cells) != 4 or not cells[0].startswith(
+            (
+                "phone.",
+                "online.",
+                "tickets.",
+                "visits.",
+                "complaints.",
+                "satisfaction.",
+                "team.",
+                "training.",
+                "qa.",
+                "system.",
+            )
+        ):
             continue
         if cells[3] in ("—", "-", ""):
             continue

@@ -9,7 +9,9 @@ from selfcheck.period import Period
 from selfcheck.schema import DATASETS
 
 Q3 = Period.parse("2026Q3")
-CALLS_HEADER = "call_id,arrived_at,outcome,ring_seconds,queue_seconds,talk_seconds,agent_id,customer_id\n"
+CALLS_HEADER = (
+    "call_id,arrived_at,outcome,ring_seconds,queue_seconds,talk_seconds,agent_id,customer_id\n"
+)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -39,7 +41,12 @@ def test_typed_read_and_period_filter(tmp_path):
 
 def test_booleans_accept_contract_forms(tmp_path):
     header = "session_id,started_at,bot_only,off_hours_notice\n"
-    rows = ["s1,2026-07-01 10:00,是,有", "s2,2026-07-01 10:00,否,无", "s3,2026-07-01 10:00,Y,", "s4,2026-07-01 10:00,0,1"]
+    rows = [
+        "s1,2026-07-01 10:00,是,有",
+        "s2,2026-07-01 10:00,否,无",
+        "s3,2026-07-01 10:00,Y,",
+        "s4,2026-07-01 10:00,0,1",
+    ]
     p = write(tmp_path, "chats.csv", header + "\n".join(rows) + "\n")
     frame, _ = read_dataset(p, DATASETS["chats"], Q3)
     assert frame["bot_only"].tolist() == [True, False, True, False]
@@ -68,7 +75,10 @@ def test_bad_rows_excluded_and_counted_with_lines(tmp_path):
 
 
 def test_too_many_bad_rows_stop_with_file_column_examples(tmp_path):
-    rows = [f"c{i},2026-07-02 10:00:00,{'HANG' if i % 5 == 0 else 'answered'},2,5,60,A,K" for i in range(50)]
+    rows = [
+        f"c{i},2026-07-02 10:00:00,{'HANG' if i % 5 == 0 else 'answered'},2,5,60,A,K"
+        for i in range(50)
+    ]
     p = write(tmp_path, "calls.csv", CALLS_HEADER + "\n".join(rows) + "\n")
     with pytest.raises(DataError) as e:
         read_dataset(p, DATASETS["calls"], Q3)
@@ -84,7 +94,9 @@ def test_unparseable_timestamp_names_line_and_column(tmp_path):
 
 
 def test_text_in_number_column(tmp_path):
-    p = write(tmp_path, "calls.csv", CALLS_HEADER + "c1,2026-07-02 10:00:00,answered,2,abc,60,A,K\n")
+    p = write(
+        tmp_path, "calls.csv", CALLS_HEADER + "c1,2026-07-02 10:00:00,answered,2,abc,60,A,K\n"
+    )
     with pytest.raises(DataError, match=r"第 2 行，列 queue_seconds（排队时长）.*只能填数字"):
         read_dataset(p, DATASETS["calls"], Q3)
 
@@ -111,7 +123,11 @@ def test_store_validate_errors(tmp_path):
     (tmp_path / "2026Q3").mkdir()
     with pytest.raises(DataError, match="没有任何数据集文件"):
         store.validate(Q3)
-    write(tmp_path / "2026Q3", "calls.csv", CALLS_HEADER + "c1,2026-07-02 10:00:00,answered,2,5,60,A,K\n")
+    write(
+        tmp_path / "2026Q3",
+        "calls.csv",
+        CALLS_HEADER + "c1,2026-07-02 10:00:00,answered,2,5,60,A,K\n",
+    )
     quality = store.validate(Q3)
     assert list(quality) == ["calls"]
     assert store.get("chats", Q3) is None  # optional dataset absent

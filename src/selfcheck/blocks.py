@@ -32,6 +32,8 @@ class Column:
     name: str
     kind: ColumnKind = "text"
     decimals: int = 1
+    width: float | None = None  # relative share of the text width; when every column has
+    # one, the writer uses them instead of sizing columns by their content
 
 
 @dataclass(frozen=True)

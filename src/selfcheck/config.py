@@ -171,7 +171,9 @@ def load_standards(path: Path) -> Standards:
                 f"{path}: targets.{metric_id}: 未知的指标编号 (unknown metric id)。"
                 f"请对照 docs/metrics.md 或 metrics.csv 中的 metric_id 修改。"
             ) from None
-        targets[metric_id] = parse_target(text, definition.unit, where=f"{path}: targets.{metric_id}")
+        targets[metric_id] = parse_target(
+            text, definition.unit, where=f"{path}: targets.{metric_id}"
+        )
     return Standards(path, MappingProxyType(targets))
 
 
@@ -200,7 +202,9 @@ def parse_target(text: Any, unit: str, *, where: str) -> Target:
     value = float(number)
     if unit == "rate":
         if not percent:
-            raise ParamsError(f"{where}: 比率类指标的目标须写成百分数，例如 '>= 95%'（got {text!r}）")
+            raise ParamsError(
+                f"{where}: 比率类指标的目标须写成百分数，例如 '>= 95%'（got {text!r}）"
+            )
         value /= 100.0
     elif percent:
         raise ParamsError(f"{where}: 该指标不是比率，目标不能带 %（got {text!r}）")

@@ -30,7 +30,14 @@ MAX_BAD_SHARE = 0.05
 EXAMPLES_PER_REASON = 5
 TRUE_VALUES = ["true", "True", "TRUE", "1", "Y", "y", "yes", "Yes", "YES", "是", "有"]
 FALSE_VALUES = ["false", "False", "FALSE", "0", "N", "n", "no", "No", "NO", "否", "无"]
-TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
+TIMESTAMP_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d",  # date columns (hired_on, training date)
+    "%Y/%m/%d",
+]
 
 _ARROW_TYPES = {
     "str": pa.string(),
@@ -112,7 +119,9 @@ def read_dataset(
         sha256=sha256_of(path),
         rows_read=n,
         rows_kept=0,
-        optional_columns_present=[c.name for c in spec.columns if not c.required and c.name in present],
+        optional_columns_present=[
+            c.name for c in spec.columns if not c.required and c.name in present
+        ],
         optional_columns_missing=[
             c.name for c in spec.columns if not c.required and c.name not in present
         ],
@@ -133,7 +142,11 @@ def read_dataset(
             continue
         arr = table.column(col.name)
         if col.required:
-            flag(np.asarray(arr.is_null().to_numpy(zero_copy_only=False)), col.name, f"{col.name} 为空")
+            flag(
+                np.asarray(arr.is_null().to_numpy(zero_copy_only=False)),
+                col.name,
+                f"{col.name} 为空",
+            )
         if col.enum:
             ok = pc.is_in(arr, value_set=pa.array(col.enum)).to_numpy(zero_copy_only=False)
             isnull = arr.is_null().to_numpy(zero_copy_only=False)
@@ -229,12 +242,16 @@ def _csv_header(path: Path) -> list[str]:
     return [h.strip().strip('"') for h in text.rstrip("\r\n").split(",")]
 
 
-def _locate_csv_error(path: Path, spec: DatasetSpec, header: list[str], err: Exception) -> DataError:
+def _locate_csv_error(
+    path: Path, spec: DatasetSpec, header: list[str], err: Exception
+) -> DataError:
     """Find the first bad cell behind an arrow conversion error (slow path, errors only)."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except Exception:
-        return DataError(f"{path}: 无法解析 CSV 文件（{err}）。请检查分隔符是否为英文逗号、编码是否为 UTF-8。")
+        return DataError(
+            f"{path}: 无法解析 CSV 文件（{err}）。请检查分隔符是否为英文逗号、编码是否为 UTF-8。"
+        )
     for col in spec.columns:
         if col.name not in raw.columns:
             continue
@@ -242,7 +259,7 @@ def _locate_csv_error(path: Path, spec: DatasetSpec, header: list[str], err: Exc
         filled = s != ""
         if col.type in ("datetime", "date"):
             parsed = pd.Series(pd.NaT, index=s.index)
-            for fmt in [*TIMESTAMP_FORMATS, "%Y-%m-%d", "%Y/%m/%d"]:
+            for fmt in TIMESTAMP_FORMATS:
                 parsed = parsed.fillna(pd.to_datetime(s, format=fmt, errors="coerce"))
             bad = filled & parsed.isna()
             hint = "时间应写成 YYYY-MM-DD HH:MM:SS"

@@ -664,7 +664,13 @@ class _Writer:
                 [format_cell(v, c, self.clean) for v, c in zip(values, columns, strict=True)]
             )
         headers = [self.clean.line(c.name) for c in columns]
-        widths = _column_widths(headers, cells)
+        weights = [c.width for c in columns]
+        if all(w is not None and w > 0 for w in weights):
+            total = sum(weights)  # type: ignore[arg-type]
+            widths = [int(TEXT_WIDTH_TWIPS * w / total) for w in weights]  # type: ignore[operator]
+            widths[-1] += TEXT_WIDTH_TWIPS - sum(widths)
+        else:
+            widths = _column_widths(headers, cells)
 
         table = self.doc.add_table(rows=1 + max(len(cells), 1), cols=len(columns))
         tbl = table._tbl

@@ -68,7 +68,12 @@ CHANNEL_ZH = {
 LEVELS = ("L1", "L2", "L3")
 LEVEL_ZH = {"L1": "常规", "L2": "复杂", "L3": "重大"}
 CALL_OUTCOMES = ("answered", "abandoned", "ivr", "busy")
-CALL_OUTCOME_ZH = {"answered": "人工接听", "abandoned": "排队放弃", "ivr": "自助服务结束", "busy": "忙音/未接入"}
+CALL_OUTCOME_ZH = {
+    "answered": "人工接听",
+    "abandoned": "排队放弃",
+    "ivr": "自助服务结束",
+    "busy": "忙音/未接入",
+}
 VISIT_KINDS = ("emergency", "regular")
 VISIT_KIND_ZH = {"emergency": "紧急", "regular": "常规"}
 AREAS = ("core", "suburb")

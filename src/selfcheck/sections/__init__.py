@@ -1,0 +1,34 @@
+"""Section registry: the report's sections in order, each backed by one notebook.
+
+Only sections that are really built are registered; the report numbers them
+一、二、… by their position here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from selfcheck.errors import ParamsError
+
+
+@dataclass(frozen=True)
+class SectionDef:
+    id: str
+    title: str
+    notebook: str  # file name under notebooks/
+    order: int  # position in the report (1-based)
+    after_all: bool = False  # runs after every other section (it reads their results)
+
+
+SECTIONS: tuple[SectionDef, ...] = (
+    SectionDef("response", "服务响应速度", "04_response.ipynb", 1),
+    SectionDef("appendix", "附录", "09_appendix.ipynb", 2, after_all=True),
+)
+
+
+def get_section(section_id: str) -> SectionDef:
+    for s in SECTIONS:
+        if s.id == section_id:
+            return s
+    known = ", ".join(s.id for s in SECTIONS)
+    raise ParamsError(f"未知的报告章节 {section_id!r} (unknown section; known: {known})")

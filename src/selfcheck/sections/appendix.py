@@ -1,0 +1,205 @@
+"""Section 附录: metric definitions as used, data sources and quality, run record."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from importlib import metadata
+
+from selfcheck import fmt
+from selfcheck.blocks import Column, SectionResult
+from selfcheck.metrics.catalogue import definition_text, lookup
+from selfcheck.quality import load_quality
+from selfcheck.schema import DATASETS
+from selfcheck.section import Section
+from selfcheck.sections import SECTIONS
+
+SECTION_ID = "appendix"
+PACKAGES = (
+    "selfcheck",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "papermill",
+    "python-docx",
+    "chinesecalendar",
+    "matplotlib",
+    "seaborn",
+)
+
+
+def open_section(period: str, params_path: str) -> Section:
+    return Section(SECTION_ID, period, params_path)
+
+
+def other_results(sec: Section) -> list[SectionResult]:
+    """Results of the other sections of this period, as stored by their notebooks."""
+    out = []
+    for s in SECTIONS:
+        if s.id == SECTION_ID:
+            continue
+        folder = sec.config.output_dir / "sections" / s.id
+        if (folder / "section.json").exists():
+            out.append(SectionResult.load(folder))
+    return out
+
+
+def definitions(sec: Section) -> None:
+    """Every metric the report shows, with its definition as computed and its target."""
+    sec.heading("指标口径")
+    th = sec.config.thresholds
+    seen: dict[str, tuple] = {}
+    for result in other_results(sec):
+        for m in result.metrics:
+            d = lookup(m.metric_id)  # a breakdown is defined once, by its parent
+            base = d.id
+            if base in seen:
+                continue
+            seen[base] = (
+                base,
+                d.full_name,
+                definition_text(base, th, sec.config.calendar),
+                fmt.target(sec.config.standards.target(base), d.unit),
+            )
+    if not seen:
+        sec.paragraph("本期报告其他章节尚未生成，暂无指标口径可列。请先运行全部章节。")
+        return
+    sec.paragraph(
+        "下表列出本报告所用指标的编号、名称、计算口径和目标值。比率以百分数列示；"
+        "“以内”指不超过时限，“超时”指超过时限；百分位数采用线性插值。",
+    )
+    sec.table(
+        "指标口径与目标",
+        (
+            Column("编号", width=0.25),
+            Column("指标", width=0.17),
+            Column("口径", width=0.46),
+            Column("目标", width=0.12),
+        ),
+        list(seen.values()),
+        note=f"目标值取自服务标准文件 {sec.config.standards.path.name}。",
+    )
+
+
+def parameters(sec: Section) -> None:
+    sec.heading("参数取值")
+    th = sec.config.thresholds
+    rows = []
+    for name, field in type(th).model_fields.items():
+        value = getattr(th, name)
+        if hasattr(value, "model_fields"):
+            for sub, subfield in type(value).model_fields.items():
+                rows.append(
+                    (f"{name}.{sub}", subfield.description or "", _plain(getattr(value, sub)))
+                )
+        else:
+            rows.append((name, field.description or "", _plain(value)))
+    cal = sec.config.params.calendar
+    rows.append(("calendar.work_start", "工作时间开始", f"{cal.work_start:%H:%M}"))
+    rows.append(("calendar.work_end", "工作时间结束", f"{cal.work_end:%H:%M}"))
+    sec.table("本期计算参数", (Column("参数"), Column("含义"), Column("取值", "figure")), rows)
+    sec.paragraph(
+        "工作日依据国家法定节假日及调休安排（chinesecalendar "
+        f"{_version('chinesecalendar')}）确定，调休上班日按工作日计。",
+        style="note",
+    )
+
+
+def data_sources(sec: Section) -> None:
+    sec.heading("数据来源与质量")
+    quality = load_quality(sec.config)
+    rows = []
+    for name, spec in DATASETS.items():
+        q = quality.get(name)
+        if q is None:
+            rows.append((f"{spec.zh}（{name}）", "未提供", None, None, None, None, "—"))
+            continue
+        outside = q.excluded.get("期间外", 0)
+        other = sum(v for k, v in q.excluded.items() if k != "期间外")
+        rows.append(
+            (
+                f"{spec.zh}（{name}）",
+                q.file,
+                q.rows_read,
+                q.rows_kept,
+                outside,
+                other,
+                "、".join(q.optional_columns_missing) or "无",
+            )
+        )
+    sec.paragraph(
+        f"数据目录：{sec.config.data_dir()}。各数据集按锚定时间归入本期，期间外记录剔除并计数；"
+        "重复编号、负时长、枚举值不合规等问题行剔除并计数。"
+    )
+    sec.table(
+        "数据来源与处理情况",
+        (
+            Column("数据集"),
+            Column("文件"),
+            Column("读入行数", "int"),
+            Column("保留行数", "int"),
+            Column("期间外", "int"),
+            Column("问题行", "int"),
+            Column("缺少的可选列"),
+        ),
+        rows,
+    )
+    examples = [(q.name, e) for q in quality.values() for e in q.examples]
+    if examples:
+        sec.table(
+            "剔除记录示例",
+            (Column("数据集"), Column("行号", "int"), Column("列"), Column("值"), Column("原因")),
+            [(n, e.line, e.column, e.value, e.reason) for n, e in examples[:30]],
+            note="注：每类原因最多列示5条。",
+        )
+    gaps = [
+        (q.name, q.empty_days)
+        for q in quality.values()
+        if q.empty_days and not DATASETS[q.name].snapshot
+    ]
+    if gaps:
+        sec.paragraph(
+            "本期无记录的天数："
+            + "；".join(f"{DATASETS[n].zh}{d}天" for n, d in gaps)
+            + "（节假日无记录属正常，工作日无记录应核实数据是否完整）。",
+            style="note",
+        )
+
+
+def run_record(sec: Section) -> None:
+    sec.heading("运行记录")
+    quality = load_quality(sec.config)
+    rows = [(q.file, q.sha256[:16], q.rows_read) for q in quality.values()]
+    for path in (sec.config.params_path, sec.config.standards.path):
+        rows.append((path.name, _sha256(path)[:16], None))
+    sec.table(
+        "输入文件校验值（SHA-256 前16位）",
+        (Column("文件"), Column("校验值"), Column("行数", "int")),
+        rows,
+    )
+    versions = [(p, _version(p)) for p in PACKAGES]
+    versions.insert(1, ("Python", platform.python_version()))
+    sec.table("软件版本", (Column("组件"), Column("版本")), versions)
+    sec.paragraph(
+        f"报告期间：{sec.period.title_zh}（{sec.period.range_zh}）；报告日期："
+        f"{fmt.date_zh(sec.config.report_date)}。各章节执行耗时、开始与结束时间记录在输出目录的"
+        " run_manifest.json 中，执行后的笔记本及其 HTML 版本保存在 notebooks 子目录。",
+        style="note",
+    )
+
+
+def _plain(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "—"
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

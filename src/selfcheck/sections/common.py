@@ -1,0 +1,100 @@
+"""Pieces several sections share: metric tables and shortfall sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import pandas as pd
+
+from selfcheck import fmt
+from selfcheck.blocks import Column, Table
+from selfcheck.metrics.base import STATUS_MISSED, Measure, Metric
+from selfcheck.metrics.evaluate import evaluate
+from selfcheck.period import Period
+from selfcheck.section import Section
+
+METRIC_COLUMNS = (
+    Column("指标", "text", width=0.24),
+    Column("本期", "figure", width=0.12),
+    Column("目标", "text", width=0.13),
+    Column("状态", "status", width=0.09),
+    Column("较上季度", "figure", width=0.21),
+    Column("较上年同期", "figure", width=0.21),
+)
+
+
+def compute_with_history(
+    sec: Section, compute: Callable[[Section, Period], Mapping[str, Measure]]
+) -> list[Metric]:
+    """Compute a section's measures for the period, the quarter before and a year before.
+
+    A comparison period whose data folder is absent simply has no previous value.
+    """
+    current = compute(sec, sec.period)
+    prev_p, ago_p = sec.period.previous(), sec.period.year_ago()
+    previous = compute(sec, prev_p) if sec.has_period(prev_p) else None
+    year_ago = compute(sec, ago_p) if sec.has_period(ago_p) else None
+    metrics = evaluate(
+        current,
+        sec.config.standards,
+        section=sec.definition.id,
+        previous=previous,
+        year_ago=year_ago,
+    )
+    sec.add_metrics(metrics)
+    return metrics
+
+
+def metric_rows(metrics: Sequence[Metric]) -> list[tuple]:
+    return [
+        (
+            m.name,
+            fmt.value(m.value, m.unit),
+            fmt.target(m.target, m.unit),
+            m.status,
+            fmt.delta(m.delta, m.unit),
+            fmt.delta(m.delta_year, m.unit),
+        )
+        for m in metrics
+    ]
+
+
+def metric_table(sec: Section, caption: str, metrics: Sequence[Metric]) -> Table:
+    missing = [m for m in metrics if not m.has_value and m.reason]
+    note = None
+    if missing:
+        note = "注：" + "；".join(f"{m.name}无数据（{m.reason}）" for m in missing) + "。"
+    return sec.table(caption, METRIC_COLUMNS, metric_rows(metrics), note=note)
+
+
+def metric_frame(metrics: Sequence[Metric]) -> pd.DataFrame:
+    """A quick look at metrics in the notebook."""
+    return pd.DataFrame(
+        [
+            {
+                "metric_id": m.metric_id,
+                "指标": m.name,
+                "本期": fmt.value(m.value, m.unit),
+                "目标": fmt.target(m.target, m.unit),
+                "状态": m.status,
+                "环比": fmt.delta(m.delta, m.unit),
+                "n": m.n,
+            }
+            for m in metrics
+        ]
+    )
+
+
+def shortfall_sentence(m: Metric) -> str:
+    """``45秒接通率为76.2%，未达到≥80.0%的目标，较上季度下降1.1个百分点``."""
+    parts = [f"{m.name}为{fmt.value(m.value, m.unit)}"]
+    if m.target is not None:
+        parts.append(fmt.status_phrase(m))
+    change = fmt.change_phrase(m)
+    if change:
+        parts.append(change)
+    return "，".join(parts)
+
+
+def shortfalls(metrics: Sequence[Metric]) -> list[Metric]:
+    return [m for m in metrics if m.status == STATUS_MISSED]
