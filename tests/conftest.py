@@ -40,3 +40,11 @@ def write_params(folder: Path, data_root: Path, **extra: str) -> Path:
 @pytest.fixture(scope="session")
 def sample_params(sample_root, tmp_path_factory) -> Path:
     return write_params(tmp_path_factory.mktemp("run"), sample_root)
+
+
+@pytest.fixture(scope="session")
+def result(sample_params):
+    """One full run of the real notebooks on the small sample (shared by the slow tests)."""
+    from selfcheck.runner import run
+
+    return run(sample_params, echo=lambda _: None)

@@ -106,7 +106,7 @@ def overview(sec: Section) -> None:
         text += "各项响应时效指标均达到目标。"
     sec.paragraph(text)
     sec.paragraph(
-        f"口径说明：在线咨询按会话发起时间划分工作时间（工作日{sec.config.params.calendar.work_start:%H:%M}"
+        f"注：在线咨询按会话发起时间划分工作时间（工作日{sec.config.params.calendar.work_start:%H:%M}"
         f"—{sec.config.params.calendar.work_end:%H:%M}，含调休上班日）与非工作时间，响应时限分别为"
         f"{fmt.number(th.online_workday_minutes, 0)}分钟和{fmt.number(th.online_offhours_minutes, 0)}分钟；"
         f"电话振铃时限按{fmt.number(th.ring_limit_seconds, 0)}秒计，排队不足"

@@ -1,0 +1,184 @@
+"""The whole path on the small sample: Papermill executes the real notebooks, the .docx is opened."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import zipfile
+
+import nbformat
+import pandas as pd
+import pytest
+from conftest import ROOT, write_params
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm
+
+from selfcheck.errors import SectionError
+from selfcheck.runner import run
+
+pytestmark = pytest.mark.integration
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@pytest.fixture(scope="session")
+def doc(result):
+    return Document(str(result.report))
+
+
+def texts(doc, style_prefix):
+    return [p.text for p in doc.paragraphs if p.style.name.startswith(style_prefix)]
+
+
+def test_outputs_of_a_run(result):
+    out = result.output_dir
+    assert result.report.name == "2026Q3_客户服务自查报告.docx"
+    for name in ("metrics.csv", "data_quality.json", "run_manifest.json"):
+        assert (out / name).is_file()
+    for nb in ("04_response", "09_appendix"):
+        executed = nbformat.read(out / "notebooks" / f"{nb}.ipynb", as_version=4)
+        tags = [c.metadata.get("tags", []) for c in executed.cells]
+        assert ["injected-parameters"] in tags  # Papermill ran it with our literals
+        assert (out / "notebooks" / f"{nb}.html").stat().st_size > 10_000
+    manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
+    assert [s["status"] for s in manifest["sections"]] == ["ok", "ok"]
+    assert {i["dataset"] for i in manifest["inputs"]} == {
+        "tickets", "calls", "chats", "visits", "complaints", "surveys",
+        "staff", "training", "qa_reviews", "incidents",
+    }  # fmt: skip
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+
+def metrics_rows(result) -> dict[str, dict]:
+    with (result.output_dir / "metrics.csv").open(encoding="utf-8-sig") as f:
+        return {r["metric_id"]: r for r in csv.DictReader(f)}
+
+
+def test_metrics_csv_columns_and_a_figure_checked_by_hand(result, sample_root):
+    rows = metrics_rows(result)
+    first = next(iter(rows.values()))
+    for col in ("metric_id", "name", "value", "unit", "numerator", "denominator", "target",
+                "comparator", "status", "previous", "delta"):  # fmt: skip
+        assert col in first
+
+    # 45-second service level, computed here straight from the CSV with plain pandas
+    def service_level(period: str) -> float:
+        calls = pd.read_csv(sample_root / period / "calls.csv")
+        q = calls["queue_seconds"]
+        answered = calls["outcome"] == "answered"
+        short = (calls["outcome"] == "abandoned") & (q < 5)
+        offered = answered.sum() + ((calls["outcome"] == "abandoned") & ~short).sum()
+        return ((answered & (q <= 45)).sum()) / offered
+
+    sl = rows["phone.service_level"]
+    assert float(sl["value"]) == pytest.approx(service_level("2026Q3"), abs=1e-12)
+    assert float(sl["previous"]) == pytest.approx(service_level("2026Q2"), abs=1e-12)
+    assert float(sl["delta"]) == pytest.approx(
+        service_level("2026Q3") - service_level("2026Q2"), abs=1e-12
+    )
+    assert (sl["target"], sl["comparator"], sl["status"]) == ("0.8", ">=", "未达标")
+    assert rows["phone.aht_seconds"]["status"] == "无标准"
+    assert rows["phone.calls"]["value"] == str(
+        len(pd.read_csv(sample_root / "2026Q3" / "calls.csv"))
+    )
+    assert "visits.emergency_late_rate.area:suburb" in rows
+
+
+def test_headings_and_toc(doc):
+    assert texts(doc, "Heading 1") == ["一、服务响应速度", "二、附录"]
+    assert texts(doc, "Heading 2") == [
+        "（一）在线服务响应", "（二）电话服务响应", "（三）现场服务响应",
+        "（一）指标口径", "（二）参数取值", "（三）数据来源与质量", "（四）运行记录",
+    ]  # fmt: skip
+    body = doc.element.body
+    instr = [t.text for t in body.iter(f"{W}instrText")]
+    assert any(t.strip().startswith("TOC") for t in instr)
+    toc = [
+        p.text.split("\t")[0].strip()
+        for p in doc.paragraphs
+        if re.fullmatch(r"TOC\d", p.style.style_id)
+    ]
+    headings = [p.text for p in doc.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+    assert toc == headings  # filled in when the file is opened, not waiting for an update
+
+
+def test_captions_are_numbered_seq_fields(doc):
+    captions = [p for p in doc.paragraphs if p.style.name == "Caption"]
+    labels = [re.match(r"^(表|图) (\d+)-(\d+)", p.text).groups() for p in captions]
+    for kind in ("表", "图"):
+        for section in ("1", "2"):
+            numbers = [int(n) for k, s, n in labels if k == kind and s == section]
+            assert numbers == list(range(1, len(numbers) + 1))
+    assert ("图", "1", "4") in labels and ("表", "1", "3") in labels
+    for p in captions:
+        instr = "".join(t.text for t in p._p.iter(f"{W}instrText"))
+        assert "SEQ" in instr
+        cached = re.match(r"^(?:表|图) \d+-(\d+)", p.text).group(1)
+        assert cached != "0"
+
+
+def test_east_asian_fonts_and_language(doc, result):
+    runs = list(doc.element.body.iter(f"{W}r"))
+    assert runs
+    missing = [r for r in runs if r.find(f"{W}rPr/{W}rFonts") is None
+               or not r.find(f"{W}rPr/{W}rFonts").get(qn("w:eastAsia"))]  # fmt: skip
+    assert missing == []
+    with zipfile.ZipFile(result.report) as z:
+        styles = z.read("word/styles.xml").decode("utf-8")
+    assert 'w:eastAsia="zh-CN"' in styles
+
+
+def test_header_footer_tables_images(doc):
+    body_section = doc.sections[-1]
+    assert "2026年第3季度" in "".join(p.text for p in body_section.header.paragraphs)
+    footer_instr = "".join(t.text for t in body_section.footer._element.iter(f"{W}instrText"))
+    assert "PAGE" in footer_instr
+    assert len(doc.tables) >= 8
+    for table in doc.tables:
+        assert table.rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None
+    cells = [c for t in doc.tables for row in t.rows for c in row.cells]
+    short = [c for c in cells if c.text == "未达标"]
+    assert short and short[0]._tc.find(f"{W}tcPr/{W}shd") is not None
+    assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", c.text) for c in cells)  # thousands separators
+    assert any(re.fullmatch(r"\d+\.\d%", c.text) for c in cells)  # rates, one decimal
+    shapes = doc.inline_shapes
+    assert len(shapes) == 4
+    assert all(abs(s.width - Cm(15)) < Cm(0.05) for s in shapes)
+
+
+def test_only_reruns_one_section_and_the_document_is_byte_identical(result, sample_params):
+    before = result.report.read_bytes()
+    again = run(sample_params, only="response", echo=lambda _: None)
+    assert [s.section_id for s in again.sections] == ["response"]
+    assert again.report.read_bytes() == before
+
+
+def test_failing_section_is_named_and_kept(sample_root, tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks)
+    nb = nbformat.read(notebooks / "04_response.ipynb", as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(nb, notebooks / "04_response.ipynb")
+    monkeypatch.setenv("SELFCHECK_NOTEBOOKS", str(notebooks))
+    params = write_params(tmp_path / "run", sample_root)
+
+    with pytest.raises(SectionError) as e:
+        run(params, echo=lambda _: None)
+    msg = str(e.value)
+    assert "服务响应速度" in msg and "代码单元" in msg and "ZeroDivisionError" in msg
+    executed = nbformat.read(
+        tmp_path / "run" / "outputs" / "2026Q3" / "notebooks" / "04_response.ipynb", as_version=4
+    )
+    errors = [
+        o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
+    assert errors and errors[0]["ename"] == "ZeroDivisionError" and errors[0]["traceback"]
+    assert not list((tmp_path / "run" / "outputs" / "2026Q3").glob("*.docx"))
+
+    partial = run(params, allow_partial=True, echo=lambda _: None)
+    assert [s.status for s in partial.sections] == ["failed", "ok"]
+    text = "\n".join(p.text for p in Document(str(partial.report)).paragraphs)
+    assert "一、服务响应速度" in text and "本节生成失败" in text and "ZeroDivisionError" in text
