@@ -28,12 +28,12 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests notebooks benchmarks
-	$(BIN)/ruff format --check src tests notebooks benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests notebooks benchmarks
-	$(BIN)/ruff format src tests notebooks benchmarks
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ## lab: JupyterLab on the notebooks, kernels from this environment
 lab: $(STAMP)
