@@ -61,6 +61,8 @@ class Measure:
     denominator: float | None = None
     n: int | None = None
     reason: str | None = None  # why there is no value (shown as 无数据 with this reason)
+    sampled: bool = False  # a sampled measure (surveys, quality inspection): intervals and tests
+    sd: float | None = None  # sample standard deviation (ddof=1) of a mean, for its interval/test
 
     @classmethod
     def ratio(cls, numerator: float, denominator: float, *, empty_reason: str) -> Measure:
@@ -94,6 +96,12 @@ class Metric:
     previous: float | None = None  # same metric, quarter before (环比)
     year_ago: float | None = None  # same quarter a year earlier (同比)
     section: str | None = None
+    sampled: bool = False
+    sd: float | None = None
+    ci_low: float | None = None  # 95 % interval (Wilson for rates, t for means)
+    ci_high: float | None = None
+    small_sample: bool = False  # n below min_sample: marked 样本量不足
+    p_value: float | None = None  # change against the previous quarter (two proportions / Welch)
 
     @property
     def has_value(self) -> bool:
@@ -119,6 +127,11 @@ class Metric:
             return None
         return float(self.value) - float(self.year_ago)  # type: ignore[arg-type]
 
+    @property
+    def significant(self) -> bool | None:
+        """Whether the change on last quarter is significant at 5 % (None: not tested)."""
+        return None if self.p_value is None else self.p_value < 0.05
+
     def with_history(self, previous: float | None, year_ago: float | None) -> Metric:
         return replace(self, previous=previous, year_ago=year_ago)
 
@@ -138,6 +151,12 @@ class Metric:
             "previous": self.previous,
             "year_ago": self.year_ago,
             "section": self.section,
+            "sampled": self.sampled,
+            "sd": self.sd,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "small_sample": self.small_sample,
+            "p_value": self.p_value,
         }
 
     @classmethod
@@ -156,4 +175,10 @@ class Metric:
             previous=d.get("previous"),
             year_ago=d.get("year_ago"),
             section=d.get("section"),
+            sampled=d.get("sampled", False),
+            sd=d.get("sd"),
+            ci_low=d.get("ci_low"),
+            ci_high=d.get("ci_high"),
+            small_sample=d.get("small_sample", False),
+            p_value=d.get("p_value"),
         )
