@@ -182,3 +182,33 @@ def test_failing_section_is_named_and_kept(sample_root, tmp_path, monkeypatch):
     assert [s.status for s in partial.sections] == ["failed", "ok"]
     text = "\n".join(p.text for p in Document(str(partial.report)).paragraphs)
     assert "一、服务响应速度" in text and "本节生成失败" in text and "ZeroDivisionError" in text
+
+
+def test_history_store_feeds_the_previous_quarter(sample_root, tmp_path):
+    from dataclasses import replace
+
+    from selfcheck.metrics.history import HistoryStore
+    from selfcheck.period import Period
+
+    params = write_params(tmp_path / "hist", sample_root)
+    first = run(params, echo=lambda _: None)
+    store = HistoryStore(first.output_dir.parent / "history.duckdb")
+    q3 = store.read(Period.parse("2026Q3"))
+    assert q3 is not None and "phone.service_level" in q3
+    # Last quarter as it was reported (in the store) wins over recomputing it from data
+    reported = {
+        k: replace(v, value=0.5) if k == "phone.service_level" else v for k, v in q3.items()
+    }
+    from selfcheck.metrics.base import Metric
+
+    store.write(
+        Period.parse("2026Q2"),
+        [
+            Metric(k, k, "rate", v.value, v.numerator, v.denominator, v.n, reason=v.reason)
+            for k, v in reported.items()
+        ],
+    )
+    run(params, only="response", echo=lambda _: None)
+    rows = metrics_rows(first)
+    assert float(rows["phone.service_level"]["previous"]) == 0.5
+    assert store.periods() == ["2026Q2", "2026Q3"]  # the re-run replaced its own rows only

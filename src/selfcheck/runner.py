@@ -25,6 +25,7 @@ from selfcheck.blocks import SECTION_FILE, SectionResult
 from selfcheck.config import Config, load_config
 from selfcheck.docx_writer import write_docx
 from selfcheck.errors import SectionError, SelfcheckError
+from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.quality import record_quality
 from selfcheck.report import Report, ReportMeta, SectionEntry
 from selfcheck.sections import SECTIONS, SectionDef, get_section
@@ -49,6 +50,10 @@ METRICS_COLUMNS = (
     "delta_year",
     "section",
     "reason",
+    "ci_low",
+    "ci_high",
+    "small_sample",
+    "p_value",
 )
 
 
@@ -149,6 +154,9 @@ def run(
     t = time.perf_counter()
     results = collect_results(config)
     metrics_path = write_metrics_csv(results, out / METRICS_FILE)
+    HistoryStore(config.output_root / HISTORY_FILE).write(
+        config.period, [m for r in results for m in r.metrics]
+    )
     meta = ReportMeta(
         organisation=config.params.organisation,
         reporting_unit=config.params.reporting_unit,
@@ -295,6 +303,10 @@ def write_metrics_csv(results: Sequence[SectionResult], path: Path) -> Path:
                         _num(m.delta_year),
                         m.section or r.section_id,
                         m.reason or "",
+                        _num(m.ci_low),
+                        _num(m.ci_high),
+                        "true" if m.small_sample else ("false" if m.sampled else ""),
+                        _num(m.p_value),
                     ]
                 )
     tmp.replace(path)

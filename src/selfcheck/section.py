@@ -25,6 +25,7 @@ from selfcheck.config import Config, load_config
 from selfcheck.data import DataStore
 from selfcheck.errors import ParamsError
 from selfcheck.metrics.base import Metric
+from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.period import Period
 from selfcheck.sections import get_section
 
@@ -40,6 +41,7 @@ class Section:
                 f"笔记本参数 period={period} 与参数文件中的期间 {self.config.period} 不一致"
             )
         self.store = DataStore(self.config.data_dir)
+        self.history = HistoryStore(self.config.output_root / HISTORY_FILE)
         self.folder: Path = self.config.output_dir / "sections" / section_id
         if self.folder.exists():
             shutil.rmtree(self.folder)  # a section's result is rebuilt whole, never patched

@@ -1,10 +1,11 @@
-"""Turn measures into metrics: attach names, units, targets and the period's history."""
+"""Turn measures into metrics: attach names, units, targets, history and sampling statistics."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from selfcheck.config import Standards
+from selfcheck.metrics import stats
 from selfcheck.metrics.base import Measure, Metric
 from selfcheck.metrics.catalogue import lookup
 from selfcheck.schema import AREA_ZH, CHANNEL_ZH, LEVEL_ZH, ROLE_ZH, VISIT_KIND_ZH
@@ -21,6 +22,40 @@ def display_name(metric_id: str) -> str:
     return base
 
 
+def sampling_statistics(
+    current: Measure, previous: Measure | None, unit: str, min_sample: int
+) -> dict:
+    """Interval, small-sample mark and p-value of the change for a sampled measure."""
+    if not current.sampled or current.value is None:
+        return {}
+    out: dict = {"small_sample": (current.n or 0) < min_sample}
+    rate = unit == "rate" and current.numerator is not None and current.denominator is not None
+    if rate:
+        ci = stats.wilson(current.numerator, current.denominator)  # type: ignore[arg-type]
+    else:
+        ci = stats.mean_interval(current.value, current.sd, current.n or 0)
+    if ci is not None:
+        out["ci_low"], out["ci_high"] = ci
+    if previous is not None and previous.value is not None:
+        if rate and previous.numerator is not None and previous.denominator is not None:
+            out["p_value"] = stats.two_proportions_p(
+                current.numerator,  # type: ignore[arg-type]
+                current.denominator,  # type: ignore[arg-type]
+                previous.numerator,
+                previous.denominator,
+            )
+        elif not rate:
+            out["p_value"] = stats.welch_p(
+                current.value,
+                current.sd,
+                current.n or 0,
+                previous.value,
+                previous.sd,
+                previous.n or 0,
+            )
+    return out
+
+
 def evaluate(
     current: Mapping[str, Measure],
     standards: Standards,
@@ -28,8 +63,9 @@ def evaluate(
     section: str,
     previous: Mapping[str, Measure] | None = None,
     year_ago: Mapping[str, Measure] | None = None,
+    min_sample: int = 30,
 ) -> list[Metric]:
-    """Metrics in the order of ``current``, with targets and QoQ / YoY values."""
+    """Metrics in the order of ``current``, with targets, QoQ / YoY values and statistics."""
     out = []
     for metric_id, m in current.items():
         d = lookup(metric_id)
@@ -49,6 +85,9 @@ def evaluate(
                 previous=None if prev is None else prev.value,
                 year_ago=None if ago is None else ago.value,
                 section=section,
+                sampled=m.sampled,
+                sd=m.sd,
+                **sampling_statistics(m, prev, d.unit, min_sample),
             )
         )
     return out

@@ -31,18 +31,37 @@ def compute_with_history(
     A comparison period whose data folder is absent simply has no previous value.
     """
     current = compute(sec, sec.period)
-    prev_p, ago_p = sec.period.previous(), sec.period.year_ago()
-    previous = compute(sec, prev_p) if sec.has_period(prev_p) else None
-    year_ago = compute(sec, ago_p) if sec.has_period(ago_p) else None
+    previous = measures_of(sec, sec.period.previous(), compute, current)
+    year_ago = measures_of(sec, sec.period.year_ago(), compute, current)
     metrics = evaluate(
         current,
         sec.config.standards,
         section=sec.definition.id,
         previous=previous,
         year_ago=year_ago,
+        min_sample=sec.config.thresholds.min_sample,
     )
     sec.add_metrics(metrics)
     return metrics
+
+
+def measures_of(
+    sec: Section,
+    period: Period,
+    compute: Callable[[Section, Period], Mapping[str, Measure]],
+    wanted: Mapping[str, Measure],
+) -> Mapping[str, Measure] | None:
+    """An earlier period's measures: from the history store, else computed from its data.
+
+    The store answers when it holds every metric wanted; a period it lacks (or only
+    partly holds) is computed on demand when its data folder exists.
+    """
+    stored = sec.history.read(period)
+    if stored is not None and all(k in stored for k in wanted):
+        return stored
+    if sec.has_period(period):
+        return compute(sec, period)
+    return stored
 
 
 def metric_rows(metrics: Sequence[Metric]) -> list[tuple]:
