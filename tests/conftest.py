@@ -37,9 +37,49 @@ def write_params(folder: Path, data_root: Path, **extra: str) -> Path:
     return path
 
 
+MEASURES_Q3 = """
+problems:
+  - title: 知识库更新滞后
+    description: 部分新业务的话术和知识条目未及时更新，坐席解答口径不一。
+    severity: 较重
+measures:
+  - problem: phone.service_level
+    cause: 促销周来电集中，排班未按预测峰值增配坐席。
+    measure: 按小时来电预测排班，促销期间启用弹性班组。
+    owner: 客户服务中心运营组
+    due: 2026-12-31
+    status: 进行中
+  - problem: 知识库更新滞后
+    cause: 知识条目维护无固定责任人。
+    measure: 建立新业务上线前知识条目审核机制。
+    owner: 质量管理组
+    due: 2026-11-30
+"""
+MEASURES_Q2 = """
+measures:
+  - problem: phone.service_level
+    cause: 夏季来电上升。
+    measure: 增加午间班次。
+    owner: 运营组
+    due: 2026-09-30
+    status: 已完成
+"""
+TEXTS_Q3 = """
+replace:
+  response.phone: 分析人员改写的电话服务段落。
+add:
+  response.overview:
+    - 分析人员补充：本季度上线了新版智能客服。
+"""
+
+
 @pytest.fixture(scope="session")
 def sample_params(sample_root, tmp_path_factory) -> Path:
-    return write_params(tmp_path_factory.mktemp("run"), sample_root)
+    folder = tmp_path_factory.mktemp("run")
+    (folder / "2026Q3_measures.yaml").write_text(MEASURES_Q3, encoding="utf-8")
+    (folder / "2026Q2_measures.yaml").write_text(MEASURES_Q2, encoding="utf-8")
+    (folder / "2026Q3_texts.yaml").write_text(TEXTS_Q3, encoding="utf-8")
+    return write_params(folder, sample_root)
 
 
 @pytest.fixture(scope="session")

@@ -38,13 +38,13 @@ def test_outputs_of_a_run(result):
     assert result.report.name == "2026Q3_客户服务自查报告.docx"
     for name in ("metrics.csv", "data_quality.json", "run_manifest.json"):
         assert (out / name).is_file()
-    for nb in ("04_response", "09_appendix"):
+    for nb in ("01_summary", "04_response", "07_findings", "08_measures", "09_appendix"):
         executed = nbformat.read(out / "notebooks" / f"{nb}.ipynb", as_version=4)
         tags = [c.metadata.get("tags", []) for c in executed.cells]
         assert ["injected-parameters"] in tags  # Papermill ran it with our literals
         assert (out / "notebooks" / f"{nb}.html").stat().st_size > 10_000
     manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
-    assert [s["status"] for s in manifest["sections"]] == ["ok", "ok"]
+    assert [s["status"] for s in manifest["sections"]] == ["ok"] * 5
     assert {i["dataset"] for i in manifest["inputs"]} == {
         "tickets", "calls", "chats", "visits", "complaints", "surveys",
         "staff", "training", "qa_reviews", "incidents",
@@ -88,9 +88,17 @@ def test_metrics_csv_columns_and_a_figure_checked_by_hand(result, sample_root):
 
 
 def test_headings_and_toc(doc):
-    assert texts(doc, "Heading 1") == ["一、服务响应速度", "二、附录"]
-    assert texts(doc, "Heading 2") == [
+    assert texts(doc, "Heading 1") == [
+        "一、报告摘要", "二、服务响应速度", "三、存在的问题", "四、原因分析与整改措施", "五、附录",
+    ]  # fmt: skip
+    h2 = texts(doc, "Heading 2")
+    levels = [h for h in h2 if h.endswith(("严重问题", "较重问题", "一般问题"))]
+    assert levels and [h[3:] for h in levels] == [
+        x for x in ("严重问题", "较重问题", "一般问题") if any(h.endswith(x) for h in levels)
+    ]
+    assert [h for h in h2 if h not in levels] == [
         "（一）在线服务响应", "（二）电话服务响应", "（三）现场服务响应",
+        "（一）上期整改措施落实情况",
         "（一）指标口径", "（二）参数取值", "（三）数据来源与质量", "（四）运行记录",
     ]  # fmt: skip
     body = doc.element.body
@@ -109,10 +117,10 @@ def test_captions_are_numbered_seq_fields(doc):
     captions = [p for p in doc.paragraphs if p.style.name == "Caption"]
     labels = [re.match(r"^(表|图) (\d+)-(\d+)", p.text).groups() for p in captions]
     for kind in ("表", "图"):
-        for section in ("1", "2"):
+        for section in ("1", "2", "3", "4", "5"):
             numbers = [int(n) for k, s, n in labels if k == kind and s == section]
             assert numbers == list(range(1, len(numbers) + 1))
-    assert ("图", "1", "4") in labels and ("表", "1", "3") in labels
+    assert ("图", "2", "4") in labels and ("表", "2", "3") in labels and ("表", "1", "1") in labels
     for p in captions:
         instr = "".join(t.text for t in p._p.iter(f"{W}instrText"))
         assert "SEQ" in instr
@@ -145,7 +153,7 @@ def test_header_footer_tables_images(doc):
     assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", c.text) for c in cells)  # thousands separators
     assert any(re.fullmatch(r"\d+\.\d%", c.text) for c in cells)  # rates, one decimal
     shapes = doc.inline_shapes
-    assert len(shapes) == 4
+    assert len(shapes) == 4  # the response section's figures
     assert all(abs(s.width - Cm(15)) < Cm(0.05) for s in shapes)
 
 
@@ -179,9 +187,9 @@ def test_failing_section_is_named_and_kept(sample_root, tmp_path, monkeypatch):
     assert not list((tmp_path / "run" / "outputs" / "2026Q3").glob("*.docx"))
 
     partial = run(params, allow_partial=True, echo=lambda _: None)
-    assert [s.status for s in partial.sections] == ["failed", "ok"]
+    assert [s.status for s in partial.sections] == ["failed", "ok", "ok", "ok", "ok"]
     text = "\n".join(p.text for p in Document(str(partial.report)).paragraphs)
-    assert "一、服务响应速度" in text and "本节生成失败" in text and "ZeroDivisionError" in text
+    assert "二、服务响应速度" in text and "本节生成失败" in text and "ZeroDivisionError" in text
 
 
 def test_history_store_feeds_the_previous_quarter(sample_root, tmp_path):
@@ -212,3 +220,45 @@ def test_history_store_feeds_the_previous_quarter(sample_root, tmp_path):
     rows = metrics_rows(first)
     assert float(rows["phone.service_level"]["previous"]) == 0.5
     assert store.periods() == ["2026Q2", "2026Q3"]  # the re-run replaced its own rows only
+
+
+def body_text(doc) -> str:
+    return "\n".join(p.text for p in doc.paragraphs)
+
+
+def test_summary_lists_every_targeted_metric_with_its_status(doc, result):
+    rows = metrics_rows(result)
+    targeted = {
+        r["name"]: r["status"] for r in rows.values() if r["target"] and ":" not in r["metric_id"]
+    }
+    summary = next(
+        t for t in doc.tables if t.rows[0].cells[0].text == "指标" and len(t.columns) == 5
+    )
+    shown = {r.cells[0].text: r.cells[3].text for r in summary.rows[1:]}
+    assert shown == targeted
+    assert "未达标" in shown.values()
+
+
+def test_problems_measures_and_follow_up(doc):
+    text = body_text(doc)
+    assert "知识库更新滞后" in text  # the analyst's problem is listed
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert "按小时来电预测排班，促销期间启用弹性班组。" in cells
+    assert "增加午间班次。" in cells and "已完成" in cells  # last quarter's measure (闭环)
+    # a shortfall without a measure is flagged in the report
+    assert re.search(r"以下\d+个问题尚未制定整改措施", text)
+    assert "45秒接通率未达标" not in text.split("尚未制定整改措施")[1].split("\n")[0]
+
+
+def test_analyst_text_replaces_and_adds(doc):
+    text = body_text(doc)
+    assert "分析人员改写的电话服务段落。" in text
+    assert "本季度热线来电" not in text  # the generated phone paragraph was replaced
+    assert "分析人员补充：本季度上线了新版智能客服。" in text
+
+
+def test_run_log_flags_shortfalls_without_measures(sample_params):
+    lines: list[str] = []
+    run(sample_params, only="measures", echo=lines.append)
+    flagged = [line for line in lines if "没有整改措施" in line]
+    assert flagged and not any("phone.service_level" in line for line in flagged)

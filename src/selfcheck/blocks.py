@@ -89,6 +89,7 @@ class SectionResult:
     status: Literal["ok", "failed"] = "ok"
     error: str | None = None
     seconds: float | None = None
+    warnings: list[str] = field(default_factory=list)  # echoed in the run log
 
     # -- persistence ------------------------------------------------------------
     def to_json(self) -> str:
@@ -100,6 +101,7 @@ class SectionResult:
             "status": self.status,
             "error": self.error,
             "seconds": self.seconds,
+            "warnings": self.warnings,
             "blocks": [asdict(b) for b in self.blocks],
             "metrics": [m.to_dict() for m in self.metrics],
         }
@@ -124,6 +126,7 @@ class SectionResult:
             status=d["status"],
             error=d.get("error"),
             seconds=d.get("seconds"),
+            warnings=list(d.get("warnings", [])),
             blocks=[_block_from_dict(b) for b in d["blocks"]],
             metrics=[Metric.from_dict(m) for m in d["metrics"]],
         )

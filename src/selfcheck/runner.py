@@ -214,7 +214,7 @@ def _run_section(section: SectionDef, config: Config, echo: Callable[[str], None
             log_output=False,
             request_save_on_cell_execute=False,
             # the kernel listens on loopback only; its transport warning is noise for analysts
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as e:
         error = f"第 {e.exec_count} 个代码单元出错 — {e.ename}: {_first_line(e.evalue)}"
@@ -231,6 +231,9 @@ def _run_section(section: SectionDef, config: Config, echo: Callable[[str], None
         echo(f"  ✗ {section.title} 失败（{seconds:.1f} 秒）：{error}")
         return SectionRun(section.id, section.title, "failed", seconds, str(target), html, error)
     echo(f"  ✓ {section.title} 完成（{seconds:.1f} 秒）")
+    stored = SectionResult.load(config.output_dir / "sections" / section.id)
+    for warning in stored.warnings:
+        echo(f"    ⚠ {warning}")
     return SectionRun(section.id, section.title, "ok", seconds, str(target), html)
 
 

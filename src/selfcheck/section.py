@@ -53,6 +53,8 @@ class Section:
             period=str(self.period),
         )
         self._figures = 0
+        self._slots: list[str] = []
+        self._texts_cache = None
 
     # -- data -------------------------------------------------------------------------
     def data(self, name: str, period: Period | None = None) -> pd.DataFrame | None:
@@ -75,6 +77,26 @@ class Section:
         css = {"note": "color:#666;font-size:90%", "quote": "margin-left:2em;font-style:italic"}
         _show_html(f'<p style="{css.get(style, "")}">{html.escape(text)}</p>')
         return block
+
+    def narrative(self, slot: str, text: str, style: str = "body") -> Paragraph:
+        """A generated paragraph the analyst can replace or extend in ``<period>_texts.yaml``.
+
+        The slot's full name is ``<section>.<slot>`` (e.g. ``response.overview``).
+        """
+        key = f"{self.definition.id}.{slot}"
+        self._slots.append(key)
+        texts = self._texts()
+        block = self.paragraph(texts.replace.get(key, text), style)
+        for extra in texts.add.get(key, []):
+            self.paragraph(extra)
+        return block
+
+    def _texts(self):
+        if self._texts_cache is None:
+            from selfcheck.analyst import load_texts
+
+            self._texts_cache = load_texts(self.config.params_path, self.period)
+        return self._texts_cache
 
     def table(
         self,
@@ -102,6 +124,11 @@ class Section:
         _show_image(path, caption)
         return block
 
+    def warn(self, message: str) -> None:
+        """A warning for the run log (and shown here); it does not go into the report."""
+        self.result.warnings.append(message)
+        _show_html(f"<p style='color:#C00000'>⚠ {html.escape(message)}</p>")
+
     def add_metrics(self, metrics: Sequence[Metric]) -> list[Metric]:
         self.result.metrics.extend(metrics)
         return list(metrics)
@@ -114,6 +141,7 @@ class Section:
 
     # -- persistence ------------------------------------------------------------------
     def save(self) -> Path:
+        self._check_text_slots()
         self.result.seconds = round(time.perf_counter() - self._started, 3)
         path = self.result.save(self.folder)
         _show_html(
@@ -121,6 +149,22 @@ class Section:
             f"（{len(self.result.blocks)} 个内容块，{len(self.result.metrics)} 项指标）</p>"
         )
         return path
+
+    def _check_text_slots(self) -> None:
+        """Analyst text aimed at a slot this section does not have must not vanish silently."""
+        from selfcheck.analyst import analyst_file
+
+        texts = self._texts()
+        prefix = f"{self.definition.id}."
+        unknown = sorted(
+            k for k in (*texts.replace, *texts.add) if k.startswith(prefix) and k not in self._slots
+        )
+        if unknown:
+            path = analyst_file(self.config.params_path, self.period, "texts")
+            raise ParamsError(
+                f"{path}: 本节没有这些文字槽位：{'、'.join(unknown)}。"
+                f"可用的槽位：{'、'.join(self._slots) or '（无）'}"
+            )
 
     def _repr_html_(self) -> str:
         return (

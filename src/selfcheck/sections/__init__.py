@@ -21,8 +21,11 @@ class SectionDef:
 
 
 SECTIONS: tuple[SectionDef, ...] = (
-    SectionDef("response", "服务响应速度", "04_response.ipynb", 1),
-    SectionDef("appendix", "附录", "09_appendix.ipynb", 2, after_all=True),
+    SectionDef("summary", "报告摘要", "01_summary.ipynb", 1, after_all=True),
+    SectionDef("response", "服务响应速度", "04_response.ipynb", 2),
+    SectionDef("findings", "存在的问题", "07_findings.ipynb", 3, after_all=True),
+    SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 4, after_all=True),
+    SectionDef("appendix", "附录", "09_appendix.ipynb", 5, after_all=True),
 )
 
 

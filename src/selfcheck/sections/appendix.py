@@ -7,12 +7,12 @@ import platform
 from importlib import metadata
 
 from selfcheck import fmt
-from selfcheck.blocks import Column, SectionResult
+from selfcheck.blocks import Column
 from selfcheck.metrics.catalogue import definition_text, lookup
 from selfcheck.quality import load_quality
 from selfcheck.schema import DATASETS
 from selfcheck.section import Section
-from selfcheck.sections import SECTIONS
+from selfcheck.sections.common import earlier_results
 
 SECTION_ID = "appendix"
 PACKAGES = (
@@ -32,24 +32,12 @@ def open_section(period: str, params_path: str) -> Section:
     return Section(SECTION_ID, period, params_path)
 
 
-def other_results(sec: Section) -> list[SectionResult]:
-    """Results of the other sections of this period, as stored by their notebooks."""
-    out = []
-    for s in SECTIONS:
-        if s.id == SECTION_ID:
-            continue
-        folder = sec.config.output_dir / "sections" / s.id
-        if (folder / "section.json").exists():
-            out.append(SectionResult.load(folder))
-    return out
-
-
 def definitions(sec: Section) -> None:
     """Every metric the report shows, with its definition as computed and its target."""
     sec.heading("指标口径")
     th = sec.config.thresholds
     seen: dict[str, tuple] = {}
-    for result in other_results(sec):
+    for result in earlier_results(sec):
         for m in result.metrics:
             d = lookup(m.metric_id)  # a breakdown is defined once, by its parent
             base = d.id

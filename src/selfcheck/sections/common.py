@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 
 from selfcheck import fmt
-from selfcheck.blocks import Column, Table
+from selfcheck.blocks import Column, SectionResult, Table
 from selfcheck.metrics.base import STATUS_MISSED, Measure, Metric
 from selfcheck.metrics.evaluate import evaluate
 from selfcheck.period import Period
@@ -117,3 +117,22 @@ def shortfall_sentence(m: Metric) -> str:
 
 def shortfalls(metrics: Sequence[Metric]) -> list[Metric]:
     return [m for m in metrics if m.status == STATUS_MISSED]
+
+
+def earlier_results(sec: Section) -> list[SectionResult]:
+    """Stored results of the sections that run before this one (those not ``after_all``)."""
+    from selfcheck.sections import SECTIONS
+
+    out = []
+    for s in SECTIONS:
+        if s.after_all or s.id == sec.definition.id:
+            continue
+        folder = sec.config.output_dir / "sections" / s.id
+        if (folder / "section.json").exists():
+            out.append(SectionResult.load(folder))
+    return out
+
+
+def all_metrics(sec: Section) -> list[Metric]:
+    """Every metric of the sections that ran before this one, in report order."""
+    return [m for r in earlier_results(sec) for m in r.metrics]

@@ -104,7 +104,7 @@ def overview(sec: Section) -> None:
         text += "未达标的指标为：" + "；".join(shortfall_sentence(m) for m in missed) + "。"
     else:
         text += "各项响应时效指标均达到目标。"
-    sec.paragraph(text)
+    sec.narrative("overview", text)
     sec.paragraph(
         f"注：在线咨询按会话发起时间划分工作时间（工作日{sec.config.params.calendar.work_start:%H:%M}"
         f"—{sec.config.params.calendar.work_end:%H:%M}，含调休上班日）与非工作时间，响应时限分别为"
@@ -151,7 +151,7 @@ def online(sec: Section) -> None:
     notice = m["online.offhours_notice_rate"]
     if notice.has_value:
         text += f"非工作时间回复的标注率为{fmt.value(notice.value, 'rate')}。"
-    sec.paragraph(text)
+    sec.narrative("online", text)
     metric_table(sec, "在线服务响应指标", metrics)
     _online_chart(sec, m)
 
@@ -222,7 +222,7 @@ def phone(sec: Section) -> None:
     change = fmt.change_phrase(sl)
     if change:
         text += f"{sl.name}{change}。"
-    sec.paragraph(text)
+    sec.narrative("phone", text)
     metric_table(sec, "电话服务响应指标", metrics)
     _phone_daily_chart(sec, sl)
     _queue_chart(sec)
@@ -334,7 +334,7 @@ def onsite(sec: Section) -> None:
         text += f"郊区紧急服务的预计到达时间告知率为{fmt.value(eta.value, 'rate')}。"
     if comp.has_value:
         text += f"常规服务超时后的补偿执行率为{fmt.value(comp.value, 'rate')}。"
-    sec.paragraph(text)
+    sec.narrative("onsite", text)
     sec.paragraph(
         f"到场时限：紧急服务城市核心区{fmt.number(th.emergency_core, 0)}分钟、郊区/偏远"
         f"{fmt.number(th.emergency_suburb, 0)}分钟；常规服务城市核心区{fmt.number(th.regular_core, 0)}分钟、"
