@@ -262,3 +262,15 @@ def test_run_log_flags_shortfalls_without_measures(sample_params):
     run(sample_params, only="measures", echo=lines.append)
     flagged = [line for line in lines if "没有整改措施" in line]
     assert flagged and not any("phone.service_level" in line for line in flagged)
+
+
+def test_five_quarter_trend_is_kept_with_each_metric(result, sample_root):
+    from selfcheck.blocks import SectionResult
+
+    response = SectionResult.load(result.output_dir / "sections" / "response")
+    sl = next(m for m in response.metrics if m.metric_id == "phone.service_level")
+    assert [p for p, _ in sl.trend] == ["2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    assert sl.trend[-1][1] == sl.value and sl.trend[-2][1] == sl.previous
+    assert sl.trend[0][1] == sl.year_ago
+    summary = SectionResult.load(result.output_dir / "sections" / "summary")
+    assert any(b.type == "figure" and "五个季度" in b.caption for b in summary.blocks)

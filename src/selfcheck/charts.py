@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib import font_manager
 
+from selfcheck.metrics.base import UNITS
+
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_FAMILY = "Noto Sans CJK SC"
 DPI = 200
@@ -104,3 +106,37 @@ def save(fig, path: Path) -> Path:
 def bar_colors(shortfall: list[bool]) -> list[str]:
     """Blue for bars that meet their target, red for those that fall short."""
     return [SHORTFALL if s else PRIMARY for s in shortfall]
+
+
+def trend_panels(metrics, *, columns: int = 2):
+    """Small multiples: one panel per metric, its values over the quarters of ``metric.trend``,
+    the target as a dashed line and the quarters that fall short in red."""
+    import math
+
+    setup()
+    metrics = [m for m in metrics if m.trend]
+    if not metrics:
+        return None
+    rows = math.ceil(len(metrics) / columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(WIDTH_IN, 2.1 * rows), layout="constrained", squeeze=False
+    )
+    for ax, m in zip(axes.flat, metrics, strict=False):
+        scale = 100.0 if m.unit == "rate" else 1.0
+        labels = [p for p, _ in m.trend]
+        values = [None if v is None else v * scale for _, v in m.trend]
+        xs = [i for i, v in enumerate(values) if v is not None]
+        ys = [values[i] for i in xs]
+        ax.plot(xs, ys, color=PRIMARY, marker="o", markersize=3, linewidth=1.2)
+        if m.target is not None:
+            t = m.target.value * scale
+            ax.axhline(t, color=NEUTRAL, linestyle="--", linewidth=1)
+            short = [i for i in xs if not m.target.met(values[i] / scale)]
+            ax.scatter(short, [values[i] for i in short], color=SHORTFALL, s=14, zorder=3)
+        ax.set_xticks(range(len(labels)), labels, fontsize=7)
+        unit = UNITS.get(m.unit, "")
+        ax.set_title(m.name + (f"（{unit}）" if unit else ""), fontsize=9)
+        ax.margins(y=0.25)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
+    return fig

@@ -102,6 +102,7 @@ class Metric:
     ci_high: float | None = None
     small_sample: bool = False  # n below min_sample: marked 样本量不足
     p_value: float | None = None  # change against the previous quarter (two proportions / Welch)
+    trend: tuple[tuple[str, float | None], ...] = ()  # (period, value), oldest first, this one last
 
     @property
     def has_value(self) -> bool:
@@ -157,6 +158,7 @@ class Metric:
             "ci_high": self.ci_high,
             "small_sample": self.small_sample,
             "p_value": self.p_value,
+            "trend": [list(t) for t in self.trend],
         }
 
     @classmethod
@@ -181,4 +183,5 @@ class Metric:
             ci_high=d.get("ci_high"),
             small_sample=d.get("small_sample", False),
             p_value=d.get("p_value"),
+            trend=tuple((str(p), v) for p, v in d.get("trend", [])),
         )

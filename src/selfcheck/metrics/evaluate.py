@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from selfcheck.config import Standards
 from selfcheck.metrics import stats
@@ -64,8 +64,14 @@ def evaluate(
     previous: Mapping[str, Measure] | None = None,
     year_ago: Mapping[str, Measure] | None = None,
     min_sample: int = 30,
+    earlier: Sequence[tuple[str, Mapping[str, Measure] | None]] = (),
+    period: str | None = None,
 ) -> list[Metric]:
-    """Metrics in the order of ``current``, with targets, QoQ / YoY values and statistics."""
+    """Metrics in the order of ``current``, with targets, QoQ / YoY values and statistics.
+
+    ``earlier`` lists earlier periods (oldest first) for the trend; ``period`` names the
+    current one.
+    """
     out = []
     for metric_id, m in current.items():
         d = lookup(metric_id)
@@ -88,6 +94,23 @@ def evaluate(
                 sampled=m.sampled,
                 sd=m.sd,
                 **sampling_statistics(m, prev, d.unit, min_sample),
+                trend=_trend(metric_id, m, earlier, period),
             )
         )
     return out
+
+
+def _trend(
+    metric_id: str,
+    current: Measure,
+    earlier: Sequence[tuple[str, Mapping[str, Measure] | None]],
+    period: str | None,
+) -> tuple[tuple[str, float | None], ...]:
+    if not earlier or period is None:
+        return ()
+    points = []
+    for label, measures in earlier:
+        m = measures.get(metric_id) if measures else None
+        points.append((label, None if m is None else m.value))
+    points.append((period, current.value))
+    return tuple(points)

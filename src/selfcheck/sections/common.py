@@ -13,6 +13,8 @@ from selfcheck.metrics.evaluate import evaluate
 from selfcheck.period import Period
 from selfcheck.section import Section
 
+TREND_QUARTERS = 5  # this quarter and the four before it (so the first is last year's)
+
 METRIC_COLUMNS = (
     Column("指标", "text", width=0.24),
     Column("本期", "figure", width=0.12),
@@ -31,15 +33,19 @@ def compute_with_history(
     A comparison period whose data folder is absent simply has no previous value.
     """
     current = compute(sec, sec.period)
-    previous = measures_of(sec, sec.period.previous(), compute, current)
-    year_ago = measures_of(sec, sec.period.year_ago(), compute, current)
+    earlier = [
+        (sec.period.shift(-k), measures_of(sec, sec.period.shift(-k), compute, current))
+        for k in range(TREND_QUARTERS - 1, 0, -1)
+    ]  # oldest first; the last is the previous quarter, the first the same quarter last year
     metrics = evaluate(
         current,
         sec.config.standards,
         section=sec.definition.id,
-        previous=previous,
-        year_ago=year_ago,
+        previous=earlier[-1][1],
+        year_ago=earlier[0][1],
         min_sample=sec.config.thresholds.min_sample,
+        earlier=[(str(p), m) for p, m in earlier],
+        period=str(sec.period),
     )
     sec.add_metrics(metrics)
     return metrics

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from selfcheck import fmt
+from selfcheck import charts, fmt
 from selfcheck.blocks import Column
 from selfcheck.metrics.base import STATUS_MET, STATUS_MISSED, STATUS_NO_DATA
 from selfcheck.problems import find_problems
@@ -87,3 +87,10 @@ def shortfalls(sec: Section) -> None:
     )
     for i, p in enumerate(top, start=1):
         sec.narrative(f"shortfall_{i}", f"{i}. {p.title}（{p.level}）。{p.description}。")
+    fig = charts.trend_panels([p.metric for p in top[:4] if p.metric is not None])
+    if fig is not None:
+        sec.figure(
+            fig,
+            "主要未达标指标近五个季度走势",
+            note="注：虚线为目标值，红点为未达到目标的季度；缺少数据的季度不画点。",
+        )
