@@ -8,9 +8,20 @@ from selfcheck.config import Standards
 from selfcheck.metrics import stats
 from selfcheck.metrics.base import Measure, Metric
 from selfcheck.metrics.catalogue import lookup
-from selfcheck.schema import AREA_ZH, CHANNEL_ZH, LEVEL_ZH, ROLE_ZH, VISIT_KIND_ZH
+from selfcheck.schema import AREA_ZH, CHANNEL_ZH, DATASETS, LEVEL_ZH, ROLE_ZH, VISIT_KIND_ZH
 
-_KEY_ZH = {**AREA_ZH, **CHANNEL_ZH, **LEVEL_ZH, **ROLE_ZH, **VISIT_KIND_ZH}
+_DIMENSIONS = ("attitude", "speed", "expertise", "resolution", "value", "professionalism",
+               "compliance", "experience")  # fmt: skip
+_KEY_ZH = {
+    **AREA_ZH,
+    **CHANNEL_ZH,
+    **LEVEL_ZH,
+    **ROLE_ZH,
+    **VISIT_KIND_ZH,
+    **{d: c.zh for spec in ("surveys", "qa_reviews") for c in DATASETS[spec].columns
+       for d in _DIMENSIONS if c.name == d},
+}  # fmt: skip
+SCORE_BOUNDS = (0.0, 100.0)  # indexes and quality scores live on 0–100
 
 
 def display_name(metric_id: str) -> str:
@@ -34,6 +45,8 @@ def sampling_statistics(
         ci = stats.wilson(current.numerator, current.denominator)  # type: ignore[arg-type]
     else:
         ci = stats.mean_interval(current.value, current.sd, current.n or 0)
+        if ci is not None and unit == "score":  # a t interval must not leave the 0–100 scale
+            ci = (max(ci[0], SCORE_BOUNDS[0]), min(ci[1], SCORE_BOUNDS[1]))
     if ci is not None:
         out["ci_low"], out["ci_high"] = ci
     if previous is not None and previous.value is not None:
