@@ -141,12 +141,17 @@ def _visit_late(kind: str, zh: str) -> str:
     )
 
 
+_DONE_BY_END = "报告反映期末状态：完成类时间（解决、方案、首次响应、关闭、归档等）在期末或之后的，视为期末尚未完成"
+
+
 def _sla(level: str) -> str:
     done = "解决时间" if level != "L3" else "方案时间（无方案时间时取解决时间）"
     return (
         f"{level}工单中达标数 ÷（达标数＋超时数）；达标＝{done}−受理时间不超过"
-        f"{{sla_hours.{level}}}小时；超时＝超过时限才完成，或至{_NEXT_INSTANT}仍未完成且已超过时限；"
-        f"期末仍未完成且尚未到时限的为待定，不计入；计时方式：{{sla_clock}}"
+        f"{{sla_hours.{level}}}小时（恰为时限算达标）；超时＝超过时限才完成，"
+        f"或至{_NEXT_INSTANT}仍未完成且已超过时限；期末仍未完成且尚未超过时限的为待定，不计入；"
+        f"{_DONE_BY_END}；计时方式：{{sla_clock}}（仅计工作时间时，只计工作日——含调休上班日、"
+        f"不含法定节假日——{{work_start}}–{{work_end}}内的时长）"
     )
 
 
@@ -337,7 +342,8 @@ _DEFS: tuple[MetricDef, ...] = (
         "count",
         "tickets",
         (_T,),
-        "本期受理的全部工单，按受理时间归属本期；另按受理渠道、处理级别、问题类别分列",
+        "本期受理的全部工单，按受理时间归属本期；另按受理渠道、处理级别（均列出全部取值，含0）、"
+        "问题类别（按工单数降序，未填写的不列）分列",
     ),
     MetricDef(
         "tickets.sla_rate.L1", "时效达标率", "rate", "tickets", (_T,), _sla("L1"), qualifier="L1"
@@ -354,7 +360,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "minutes",
         "tickets",
         (_T,),
-        "首次响应时间−受理时间的中位数（分钟），仅计首次响应时间已填写的工单",
+        "首次响应时间−受理时间的中位数（分钟），仅计期末前有首次响应时间的工单；" + _DONE_BY_END,
     ),
     MetricDef(
         "tickets.resolution_median_hours",
@@ -362,7 +368,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "hours",
         "tickets",
         (_T,),
-        "解决时间−受理时间的中位数（小时），仅计解决时间已填写的工单",
+        "解决时间−受理时间的中位数（小时），仅计期末前已解决的工单；" + _DONE_BY_END,
     ),
     MetricDef(
         "tickets.bot_resolution_rate",
@@ -386,8 +392,9 @@ _DEFS: tuple[MetricDef, ...] = (
         "rate",
         "tickets",
         (_T,),
-        "同一客户在该工单受理前{repeat_window_days}×24小时内（含）另有受理工单（不限渠道）的工单 ÷ "
-        "有客户编号的工单",
+        "同一客户在该工单受理前{repeat_window_days}×24小时内（含）另有受理时间更早的工单（不限渠道）"
+        "的工单 ÷ 有客户编号的工单；同一客户受理时间相同（同一秒）的工单互不视为更早；"
+        "只在本期工单中查找",
     ),
     MetricDef(
         "tickets.handoffs_mean",
@@ -403,7 +410,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "rate",
         "tickets",
         (_T,),
-        "“是否重开”为“是”的工单 ÷ 有解决时间的工单",
+        "“是否重开”为“是”的工单 ÷ 期末前已解决的工单（“是否重开”为空的计入分母）；" + _DONE_BY_END,
     ),
     MetricDef(
         "tickets.escalation_rate",
@@ -419,7 +426,8 @@ _DEFS: tuple[MetricDef, ...] = (
         "count",
         "tickets",
         (_T,),
-        f"本期受理、至{_NEXT_INSTANT}仍未解决的工单数（L3工单有方案时间或解决时间即视为已结）",
+        f"本期受理、至{_NEXT_INSTANT}仍未解决的工单数（L3工单有方案时间或解决时间即视为已结）；"
+        f"{_DONE_BY_END}；另按账龄（期末−受理时间）分列：≤1天、1-3天（含3天）、3-7天（含7天）、>7天",
     ),
     MetricDef(
         "tickets.archive_late_rate",
@@ -427,8 +435,10 @@ _DEFS: tuple[MetricDef, ...] = (
         "rate",
         "tickets",
         (_T,),
-        "已关闭或已解决的工单中，归档时间晚于关闭时间（无关闭时间时取解决时间）超过"
-        "{archive_limit_hours}小时或未归档的工单 ÷ 已关闭或已解决的工单",
+        "期末前已关闭或已解决的工单中，归档时间晚于关闭时间（无关闭时间时取解决时间）超过"
+        "{archive_limit_hours}小时（恰为时限不算超时），或至期末仍未归档且已超过该时限的工单 ÷ "
+        "期末前已关闭或已解决的工单；至期末仍未归档且尚未超过时限的为待定，不计入分子分母；"
+        + _DONE_BY_END,
     ),
     MetricDef(
         "tickets.peak_ratio",
@@ -436,7 +446,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "ratio",
         "tickets",
         (_T,),
-        "单日最多工单数 ÷（工单总量 ÷ 本期自然日数）",
+        "单日最多工单数 ÷（工单总量 ÷ 本期自然日数）；按受理时间所在自然日计",
     ),
     # -- visits --------------------------------------------------------------
     MetricDef(
@@ -541,7 +551,17 @@ _DEFS: tuple[MetricDef, ...] = (
         "count",
         "complaints",
         (_P,),
-        "本期受理的全部投诉，按受理时间归属本期；另按投诉类型分列件数、占比及占比变化",
+        "本期受理的全部投诉，按受理时间归属本期；另按投诉类型分列件数、占比及占比变化"
+        "（列出本期出现的类型，默认类型在前，其余按件数降序）",
+    ),
+    MetricDef(
+        "complaints.share",
+        "投诉类型占比",
+        "rate",
+        "complaints",
+        (_P,),
+        "各投诉类型的投诉数 ÷ 投诉总量（列出本期出现的类型）",
+        keyed=True,
     ),
     MetricDef(
         "complaints.per_10k_tickets",
@@ -557,7 +577,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "rate",
         "complaints",
         (_P,),
-        f"至{_NEXT_INSTANT}前已办结的投诉 ÷ 投诉总量",
+        f"至{_NEXT_INSTANT}前已办结的投诉 ÷ 投诉总量；办结时间在期末或之后的视为未办结",
     ),
     MetricDef(
         "complaints.handling_workdays_mean",
@@ -565,8 +585,8 @@ _DEFS: tuple[MetricDef, ...] = (
         "workdays",
         "complaints",
         (_P,),
-        "已办结投诉自受理时间至办结时间的工作日数的算术平均值；工作日数＝两时刻之间落在工作日"
-        "{work_start}–{work_end}内的时长 ÷ 每日工作时长（可为小数）",
+        "期末前已办结投诉自受理时间至办结时间的工作日数的算术平均值；工作日数＝两时刻之间落在工作日"
+        "（含调休上班日、不含法定节假日）{work_start}–{work_end}内的时长 ÷ 每日工作时长（可为小数）",
     ),
     MetricDef(
         "complaints.escalation_rate",
@@ -582,7 +602,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "rate",
         "complaints",
         (_P,),
-        "“已反馈改进”为“是”的已办结投诉 ÷ 该字段已填写的已办结投诉",
+        "“已反馈改进”为“是”的已办结投诉 ÷ 该字段已填写的已办结投诉；已办结＝办结时间早于期末",
     ),
     MetricDef(
         "complaints.repeat_rate",
@@ -590,8 +610,8 @@ _DEFS: tuple[MetricDef, ...] = (
         "rate",
         "complaints",
         (_P,),
-        "同一客户在该投诉受理前{repeat_complaint_days}×24小时内（含）有同类型投诉的投诉 ÷ "
-        "有客户编号的投诉",
+        "同一客户在该投诉受理前{repeat_complaint_days}×24小时内（含）有受理时间更早的同类型投诉的"
+        "投诉 ÷ 有客户编号的投诉；受理时间相同（同一秒）的投诉互不视为更早；只在本期投诉中查找",
     ),
     MetricDef(
         "complaints.satisfaction_rate",
@@ -817,7 +837,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "minutes",
         "system",
         (_I,),
-        "已恢复故障的恢复时间−发生时间的算术平均值（分钟）",
+        "期末前已恢复故障的恢复时间−发生时间的算术平均值（分钟）；恢复时间在期末或之后的视为未恢复",
     ),
     MetricDef(
         "system.interruption_hours",
@@ -825,7 +845,8 @@ _DEFS: tuple[MetricDef, ...] = (
         "hours",
         "system",
         (_I,),
-        "“服务中断”为“是”的故障的持续时长（恢复时间−发生时间）之和（小时）",
+        "“服务中断”为“是”的故障的持续时长（恢复时间−发生时间）之和（小时）；至期末仍未恢复的"
+        "（含恢复时间在期末或之后的）计至期末",
     ),
     MetricDef(
         "system.major_incidents",
@@ -833,7 +854,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "count",
         "system",
         (_I,),
-        "级别为“重大”的故障次数",
+        "级别为“重大”的故障次数（级别为空的不计入）",
     ),
 )
 

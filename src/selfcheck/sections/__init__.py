@@ -16,17 +16,22 @@ class SectionDef:
     id: str
     title: str
     notebook: str  # file name under notebooks/
-    order: int  # position in the report (1-based)
+    order: int  # place in the report's full plan (1–9, report.md); numbering is by position
     after_all: bool = False  # runs after every other section (it reads their results)
 
 
-SECTIONS: tuple[SectionDef, ...] = (
-    SectionDef("summary", "报告摘要", "01_summary.ipynb", 1, after_all=True),
-    SectionDef("response", "服务响应速度", "04_response.ipynb", 2),
-    SectionDef("findings", "存在的问题", "07_findings.ipynb", 3, after_all=True),
-    SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 4, after_all=True),
-    SectionDef("appendix", "附录", "09_appendix.ipynb", 5, after_all=True),
-)
+SECTIONS: tuple[SectionDef, ...] = tuple(
+    sorted(
+        (
+            SectionDef("summary", "报告摘要", "01_summary.ipynb", 1, after_all=True),
+            SectionDef("response", "服务响应速度", "04_response.ipynb", 4),
+            SectionDef("findings", "存在的问题", "07_findings.ipynb", 7, after_all=True),
+            SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 8, after_all=True),
+            SectionDef("appendix", "附录", "09_appendix.ipynb", 9, after_all=True),
+        ),
+        key=lambda s: s.order,
+    )
+)  # report order; the report numbers sections 一、二、… by position in this tuple
 
 
 def get_section(section_id: str) -> SectionDef:
