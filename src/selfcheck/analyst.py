@@ -33,7 +33,9 @@ class _Model(BaseModel):
 
 
 class MeasureItem(_Model):
-    problem: str = Field(description="问题：指标编号（如 phone.service_level）或分析人员补充问题的标题")
+    problem: str = Field(
+        description="问题：指标编号（如 phone.service_level）或分析人员补充问题的标题"
+    )
     cause: str = Field(min_length=1, description="原因分析")
     measure: str = Field(min_length=1, description="整改措施")
     owner: str = Field(min_length=1, description="责任部门/责任人")
