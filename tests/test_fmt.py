@@ -37,3 +37,26 @@ def test_status_phrase():
     assert fmt.status_phrase(m(0.762, target=Target(">=", 0.8))) == "未达到≥80.0%的目标"
     assert fmt.status_phrase(m(0.85, target=Target(">=", 0.8))) == "达到≥80.0%的目标"
     assert fmt.status_phrase(m(0.85)) == ""
+
+
+def test_interval_and_significance():
+    s = Metric(
+        "s", "满意率", "rate", 0.9, n=1234, sampled=True, ci_low=0.881, ci_high=0.903, p_value=0.01
+    )
+    assert fmt.interval(s) == "95%置信区间88.1%–90.3%，n=1,234"
+    assert fmt.significance_phrase(s) == "变化在统计上显著（p<0.05）"
+    idx = Metric(
+        "i",
+        "满意度综合得分",
+        "score",
+        86.0,
+        n=12,
+        sampled=True,
+        ci_low=80.04,
+        ci_high=91.96,
+        small_sample=True,
+        p_value=0.4,
+    )
+    assert fmt.interval(idx) == "95%置信区间80.0–92.0，n=12，样本量不足"
+    assert fmt.significance_phrase(idx) == "变化在统计上不显著"
+    assert fmt.interval(Metric("x", "x", "rate", 0.5)) == ""

@@ -105,3 +105,26 @@ def status_phrase(m: Metric) -> str:
 def date_zh(d: date) -> str:
     """``2026年10月1日`` (portable: no platform-specific strftime flags)."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def interval(m: Metric) -> str:
+    """``95%置信区间88.1%–90.3%，n=1,234`` for a sampled metric; adds 样本量不足 below the minimum."""
+    if not m.sampled or not m.has_value:
+        return ""
+    parts = []
+    if m.ci_low is not None and m.ci_high is not None:
+        lo = value(m.ci_low, m.unit, with_unit=m.unit == "rate")
+        hi = value(m.ci_high, m.unit, with_unit=m.unit == "rate")
+        parts.append(f"95%置信区间{lo}–{hi}")
+    if m.n is not None:
+        parts.append(f"n={m.n:,}")
+    if m.small_sample:
+        parts.append("样本量不足")
+    return "，".join(parts)
+
+
+def significance_phrase(m: Metric) -> str:
+    """``变化在统计上显著`` / ``变化在统计上不显著`` / '' when the change was not tested."""
+    if m.significant is None:
+        return ""
+    return "变化在统计上显著（p<0.05）" if m.significant else "变化在统计上不显著"
