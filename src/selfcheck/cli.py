@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("sections", help="列出报告章节及其笔记本")
 
+    n = sub.add_parser("new-period", help="由上一期生成新一期的参数、整改措施等文件")
+    n.add_argument("period", help="新期间，例如 2026Q4")
+    n.add_argument(
+        "--params-dir", type=Path, default=Path("params"), help="参数目录（默认 params/）"
+    )
+    n.add_argument("--from", dest="source", type=Path, default=None, help="作为模板的参数文件")
+
     lab = sub.add_parser("lab", help="在本环境中打开 JupyterLab（笔记本目录）")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="传给 jupyter lab 的其他参数")
     return p
@@ -100,6 +107,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         for s in SECTIONS:
             print(f"{s.order:>2}. {s.id:<10} {s.title:<12} notebooks/{s.notebook}")
+        return 0
+    if args.command == "new-period":
+        from selfcheck.period import Period
+        from selfcheck.scaffold import new_period
+
+        for path in new_period(Period.parse(args.period), args.params_dir, source=args.source):
+            print(f"已创建 {path}")
         return 0
     if args.command == "lab":
         from selfcheck.runner import kernel_environment, notebooks_dir
