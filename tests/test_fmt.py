@@ -37,6 +37,8 @@ def test_status_phrase():
     assert fmt.status_phrase(m(0.762, target=Target(">=", 0.8))) == "未达到≥80.0%的目标"
     assert fmt.status_phrase(m(0.85, target=Target(">=", 0.8))) == "达到≥80.0%的目标"
     assert fmt.status_phrase(m(0.85)) == ""
+    major = Metric("system.major_incidents", "重大故障次数", "count", 1.0, target=Target("==", 0.0))
+    assert fmt.status_phrase(major) == "未达到目标值0"
 
 
 def test_interval_and_significance():

@@ -98,8 +98,10 @@ def status_phrase(m: Metric) -> str:
     """``达到≥95.0%的目标`` / ``未达到≤5.0%的目标`` / '' (no target or no data)."""
     if not m.has_value or m.target is None:
         return ""
-    t = target(m.target, m.unit)
-    return f"达到{t}的目标" if m.status == "达标" else f"未达到{t}的目标"
+    word = "达到" if m.status == "达标" else "未达到"
+    if m.target.comparator == "==":  # e.g. 重大故障次数 = 0
+        return f"{word}目标值{value(m.target.value, m.unit)}"
+    return f"{word}{target(m.target, m.unit)}的目标"
 
 
 def date_zh(d: date) -> str:

@@ -16,12 +16,12 @@ from selfcheck.section import Section
 TREND_QUARTERS = 5  # this quarter and the four before it (so the first is last year's)
 
 METRIC_COLUMNS = (
-    Column("指标", "text", width=0.24),
+    Column("指标", "text", width=0.22),
     Column("本期", "figure", width=0.12),
-    Column("目标", "text", width=0.13),
-    Column("状态", "status", width=0.09),
-    Column("较上季度", "figure", width=0.21),
-    Column("较上年同期", "figure", width=0.21),
+    Column("目标", "text", width=0.15),
+    Column("状态", "status", width=0.11),
+    Column("较上季度", "figure", width=0.20),
+    Column("较上年同期", "figure", width=0.20),
 )
 
 
