@@ -603,7 +603,9 @@ class _Writer:
             return
         counts = [0, 0, 0]  # （一） / 1. / （1） within this section
         n_tables = n_figures = 0
-        for block in result.blocks:
+        for i, block in enumerate(result.blocks):
+            if i and isinstance(result.blocks[i - 1], Table) and isinstance(block, Paragraph):
+                self._gap()  # text straight after a table would touch its last row
             if isinstance(block, Heading):
                 level = min(max(int(block.level), 1), 3)
                 counts[level - 1] += 1
@@ -623,6 +625,11 @@ class _Writer:
             else:  # not a block the writer knows: make it visible rather than drop it
                 log.warning("section %s: unknown block %r", result.section_id, block)
                 self._text("body", f"【无法显示的内容：{type(block).__name__}】", color=RED)
+
+    def _gap(self) -> None:
+        p = self._para("body")
+        _spacing(p, before=0, after=0)
+        set_attrs(child(p.get_or_add_pPr(), "w:spacing", PPR_SEQ), line=120, lineRule="exact")
 
     def _paragraph(self, block: Paragraph) -> None:
         role = {"body": "body", "note": "note", "quote": "quote"}.get(block.style, "body")

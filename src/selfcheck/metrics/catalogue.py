@@ -439,6 +439,7 @@ _DEFS: tuple[MetricDef, ...] = (
         "{archive_limit_hours}小时（恰为时限不算超时），或至期末仍未归档且已超过该时限的工单 ÷ "
         "期末前已关闭或已解决的工单；至期末仍未归档且尚未超过时限的为待定，不计入分子分母；"
         + _DONE_BY_END,
+        qualifier="工单",
     ),
     MetricDef(
         "tickets.peak_ratio",
@@ -543,6 +544,7 @@ _DEFS: tuple[MetricDef, ...] = (
         (_V,),
         "归档时间−完成时间大于{archive_limit_hours}小时（恰为{archive_limit_hours}小时不算超时）"
         "或无归档时间的已完成服务单 ÷ 已完成服务单；已完成＝有完成时间",
+        qualifier="现场服务",
     ),
     # -- complaints ----------------------------------------------------------
     MetricDef(
