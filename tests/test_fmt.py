@@ -62,3 +62,10 @@ def test_interval_and_significance():
     assert fmt.interval(idx) == "95%置信区间80.0–92.0，n=12，样本量不足"
     assert fmt.significance_phrase(idx) == "变化在统计上不显著"
     assert fmt.interval(Metric("x", "x", "rate", 0.5)) == ""
+
+
+def test_interval_of_a_very_large_sample_keeps_two_bounds():
+    big = Metric(
+        "q", "质检平均分", "score", 91.2, n=1_000_000, sampled=True, ci_low=91.21, ci_high=91.24
+    )
+    assert fmt.interval(big) == "95%置信区间91.21–91.24，n=1,000,000"

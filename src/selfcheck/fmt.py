@@ -117,6 +117,9 @@ def interval(m: Metric) -> str:
     if m.ci_low is not None and m.ci_high is not None:
         lo = value(m.ci_low, m.unit, with_unit=m.unit == "rate")
         hi = value(m.ci_high, m.unit, with_unit=m.unit == "rate")
+        if lo == hi:  # a very large sample: show one more decimal rather than "91.2–91.2"
+            scale, suffix = (100, "%") if m.unit == "rate" else (1, "")
+            lo, hi = f"{m.ci_low * scale:.2f}{suffix}", f"{m.ci_high * scale:.2f}{suffix}"
         parts.append(f"95%置信区间{lo}–{hi}")
     if m.n is not None:
         parts.append(f"n={m.n:,}")

@@ -212,6 +212,14 @@ def qa(
     return result
 
 
+_SOURCE_ZH = {
+    "call": "电话质检（人工接听来电）",
+    "chat": "在线质检（获人工回复的会话）",
+    "ticket": "工单质检",
+    "visit": "现场服务质检",
+}
+
+
 def _sampling_rate(
     reviews: pd.DataFrame, n_reviews: int, frames: dict[str, pd.DataFrame | None]
 ) -> Measure:
@@ -227,12 +235,12 @@ def _sampling_rate(
         dataset, column = _BASE[source]
         frame = frames[dataset]
         if frame is None:
-            problems.append(f"{reason_no_dataset(dataset)}，无法计算{source}来源的抽样基数")
+            problems.append(f"{reason_no_dataset(dataset)}，无法计算{_SOURCE_ZH[source]}的抽样基数")
             continue
         if column is not None and column not in frame.columns:
             problems.append(
                 f"{DATASETS[dataset].zh}数据{reason_no_column(dataset, column)}，"
-                f"无法计算{source}来源的抽样基数"
+                f"无法计算{_SOURCE_ZH[source]}的抽样基数"
             )
             continue
         if source == "call":
