@@ -24,7 +24,11 @@ SECTIONS: tuple[SectionDef, ...] = tuple(
     sorted(
         (
             SectionDef("summary", "报告摘要", "01_summary.ipynb", 1, after_all=True),
+            SectionDef("system", "服务体系建设现状", "02_system.ipynb", 2),
+            SectionDef("process", "服务流程运行效能", "03_process.ipynb", 3),
             SectionDef("response", "服务响应速度", "04_response.ipynb", 4),
+            SectionDef("satisfaction", "客户满意度与投诉处理", "05_satisfaction.ipynb", 5),
+            SectionDef("quality", "服务质量检查", "06_quality.ipynb", 6),
             SectionDef("findings", "存在的问题", "07_findings.ipynb", 7, after_all=True),
             SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 8, after_all=True),
             SectionDef("appendix", "附录", "09_appendix.ipynb", 9, after_all=True),
