@@ -143,3 +143,14 @@ def test_parse_target(text, unit, expected):
 def test_bad_targets(text, unit, message):
     with pytest.raises(ParamsError, match=message):
         parse_target(text, unit, where="x")
+
+
+def test_shipped_analyst_examples_are_valid():
+    from selfcheck.analyst import load_facts, load_measures
+    from selfcheck.period import Period
+
+    params = ROOT / "params" / "2026Q3.yaml"
+    q3 = load_measures(params, Period.parse("2026Q3"))
+    assert len(q3.measures) == 8 and q3.problems[0].severity == "较重"
+    assert load_measures(params, Period.parse("2026Q2")).measures[1].status == "已延期"
+    assert len(load_facts(params, Period.parse("2026Q3")).facts) == 6
