@@ -89,7 +89,9 @@ def test_too_many_bad_rows_stop_with_file_column_examples(tmp_path):
 def test_unparseable_timestamp_names_line_and_column(tmp_path):
     rows = ["c1,2026-07-02 10:00:00,answered,2,5,60,A,K", "c2,07/02/2026,answered,2,5,60,A,K"]
     p = write(tmp_path, "calls.csv", CALLS_HEADER + "\n".join(rows) + "\n")
-    with pytest.raises(DataError, match=r"第 3 行，列 arrived_at（来电时间）的值 '07/02/2026'"):
+    with pytest.raises(
+        DataError, match=r"列 arrived_at（来电时间）时间无法识别：1 行，例如 第 3 行 '07/02/2026'"
+    ):
         read_dataset(p, DATASETS["calls"], Q3)
 
 
@@ -97,7 +99,9 @@ def test_text_in_number_column(tmp_path):
     p = write(
         tmp_path, "calls.csv", CALLS_HEADER + "c1,2026-07-02 10:00:00,answered,2,abc,60,A,K\n"
     )
-    with pytest.raises(DataError, match=r"第 2 行，列 queue_seconds（排队时长）.*只能填数字"):
+    with pytest.raises(
+        DataError, match=r"(?s)列 queue_seconds（排队时长）不是数字.*第 2 行 'abc'.*只能填数字"
+    ):
         read_dataset(p, DATASETS["calls"], Q3)
 
 
@@ -107,13 +111,13 @@ def test_missing_required_column(tmp_path):
         read_dataset(p, DATASETS["calls"], Q3)
 
 
-def test_empty_file_and_non_utf8(tmp_path):
+def test_empty_file_and_gbk(tmp_path):
     p = write(tmp_path, "calls.csv", "")
     with pytest.raises(DataError, match="文件为空"):
         read_dataset(p, DATASETS["calls"], Q3)
-    p.write_bytes("通话编号,来电时间\n".encode("gbk"))
-    with pytest.raises(DataError, match="UTF-8"):
-        read_dataset(p, DATASETS["calls"], Q3)
+    p.write_bytes("通话编号,来电时间,结果\nc1,2026-07-02 10:00,人工接听\n".encode("gbk"))
+    frame, q = read_dataset(p, DATASETS["calls"], Q3)
+    assert q.encoding == "GBK" and frame["outcome"].tolist() == ["answered"]
 
 
 def test_store_validate_errors(tmp_path):

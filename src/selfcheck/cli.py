@@ -24,6 +24,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--only", metavar="SECTION", help="只重新运行一个章节，其余章节沿用已保存结果")
     r.add_argument("--allow-partial", action="store_true", help="有章节失败时仍生成报告并标注")
     r.add_argument("--workers", type=int, default=None, help="并行执行的章节数（默认按 CPU 核数）")
+    r.add_argument(
+        "--engine",
+        choices=("selfcheck", "papermill"),
+        default=None,
+        help="笔记本执行引擎：selfcheck（默认，预热内核池，每节一个新进程）"
+        "或 papermill（每节冷启动内核）",
+    )
 
     s = sub.add_parser("sample", help="生成示例数据（本期及之前四个季度）")
     s.add_argument("--period", required=True, help="期间，例如 2026Q3")
@@ -44,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     n.add_argument("--from", dest="source", type=Path, default=None, help="作为模板的参数文件")
 
+    pool = sub.add_parser(
+        "pool", help="预热内核池：查看状态，或用 --stop 停止（run 之后常驻，空闲 15 分钟自动退出）"
+    )
+    pool.add_argument("--stop", action="store_true", help="停止本环境的预热内核池")
+
     lab = sub.add_parser("lab", help="在本环境中打开 JupyterLab（笔记本目录）")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="传给 jupyter lab 的其他参数")
     return p
@@ -54,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     args = _parser().parse_args(argv)
+    if args.command == "run" and args.engine != "papermill":
+        from selfcheck.kernels import run_in_server
+
+        # with a warm server about, the run is forked from it: nothing left to import
+        code = run_in_server(sys.argv[1:] if argv is None else list(argv))
+        if code is not None:
+            return code
     try:
         return _dispatch(args)
     except SelfcheckError as e:
@@ -66,11 +85,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from selfcheck.runner import run
+        from selfcheck.kernels import warm_pool
 
-        result = run(
-            args.params, only=args.only, allow_partial=args.allow_partial, workers=args.workers
-        )
+        # the user's warm server (started now if there is none: its imports overlap the
+        # runner's) stays for the next run; SELFCHECK_POOL_IDLE=0 gives each run its own
+        with warm_pool(args.engine, shared=True) as pool:
+            from selfcheck.runner import run
+
+            result = run(
+                args.params,
+                only=args.only,
+                allow_partial=args.allow_partial,
+                workers=args.workers,
+                engine=args.engine,
+                pool=pool,
+            )
         if result.failed:
             print(f"注意：{len(result.failed)} 个章节失败，报告中已标注。", file=sys.stderr)
             return 4
@@ -90,17 +119,29 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{period}: {len(paths)} 个文件 → {Path(paths[0]).parent}")
         return 0
     if args.command == "validate":
+        import time
+
         from selfcheck.config import load_config
         from selfcheck.quality import quality_path, record_quality
 
+        started = time.perf_counter()
         config = load_config(args.params)
         quality = record_quality(config)
         for q in quality.values():
             excluded = "，".join(f"{k} {v:,}" for k, v in q.excluded.items()) or "无"
             print(
-                f"{q.name:<11} {q.file:<20} 读入 {q.rows_read:>10,} 保留 {q.rows_kept:>10,} 剔除：{excluded}"
+                f"{q.name:<11} {q.file:<20} 读入 {q.rows_read:>10,} 保留 {q.rows_kept:>10,}"
+                f" 剔除：{excluded}"
             )
-        print(f"数据质量记录：{quality_path(config)}")
+            notes = [q.source_text, *q.notes]
+            if q.columns_mapped:
+                notes.append(f"列名对应 {len(q.columns_mapped)} 列")
+            if q.values_mapped:
+                notes.append(
+                    "取值转换 " + "、".join(f"{c} {n:,}" for c, n in q.values_mapped.items())
+                )
+            print(f"{'':<11} {'；'.join(notes)}")
+        print(f"数据质量记录：{quality_path(config)}（{time.perf_counter() - started:.1f} 秒）")
         return 0
     if args.command == "sections":
         from selfcheck.sections import SECTIONS
@@ -114,6 +155,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         for path in new_period(Period.parse(args.period), args.params_dir, source=args.source):
             print(f"已创建 {path}")
+        return 0
+    if args.command == "pool":
+        from selfcheck.kernels import shared_status, stop_shared
+
+        if args.stop:
+            print("预热内核池已停止。" if stop_shared() else "没有正在运行的预热内核池。")
+            return 0
+        status = shared_status()
+        if status is None:
+            print("没有正在运行的预热内核池（下一次 selfcheck run 会启动一个）。")
+        else:
+            print(
+                f"预热内核池运行中：进程 {status['pid']}，已派生内核 {status['kernels']} 个、"
+                f"运行 {status['runs']} 次；套接字 {status['socket']}"
+            )
         return 0
     if args.command == "lab":
         from selfcheck.runner import kernel_environment, notebooks_dir

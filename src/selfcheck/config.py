@@ -13,15 +13,24 @@ from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from selfcheck.calendar import WorkCalendar, YearOverride
 from selfcheck.errors import ParamsError
 from selfcheck.metrics.base import Target
 from selfcheck.period import Period
+from selfcheck.schema import DATASETS, DatasetSpec
 from selfcheck.thresholds import Thresholds
 
 
@@ -42,6 +51,67 @@ class CalendarModel(_Model):
     )
 
 
+# -- column mapping (per dataset: header renames and value maps) ------------------------
+
+
+def _source_text(v: Any) -> Any:
+    """A header or value as written in the export; YAML may have read it as a number or bool."""
+    if isinstance(v, bool):
+        raise ValueError(
+            f"YAML 把 {v!r} 读成了布尔值，请给它加引号，例如 'Y': answered、'yes': answered"
+            " (quote keys such as Y/yes/no/true in YAML)"
+        )
+    if isinstance(v, int | float):
+        return str(v)
+    return v
+
+
+def _target_text(v: Any) -> Any:
+    return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+SourceText = Annotated[str, BeforeValidator(_source_text)]
+
+
+def _value_target(col) -> Any:
+    if col.type == "enum":
+        return Literal[col.enum]  # type: ignore[valid-type]
+    if col.type == "bool":
+        return bool | None
+    return Annotated[str | None, BeforeValidator(_target_text)]
+
+
+def _dataset_columns_model(spec: DatasetSpec) -> type[BaseModel]:
+    names = Literal[spec.names]  # type: ignore[valid-type]
+    values = create_model(  # type: ignore[call-overload]
+        f"ValuesModel_{spec.name}",
+        __base__=_Model,
+        **{
+            c.name: (dict[SourceText, _value_target(c)], Field(default_factory=dict))
+            for c in spec.columns
+        },
+    )
+    return create_model(  # type: ignore[call-overload]
+        f"ColumnsModel_{spec.name}",
+        __base__=_Model,
+        rename=(
+            dict[SourceText, names],
+            Field(default_factory=dict, description="文件中的列名 → 标准列名"),
+        ),
+        values=(values, Field(default_factory=values, description="列 → {文件中的取值: 标准取值}")),
+    )
+
+
+DATASET_COLUMNS_MODELS: dict[str, type[BaseModel]] = {
+    name: _dataset_columns_model(spec) for name, spec in DATASETS.items()
+}
+ColumnsModel: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "ColumnsModel",
+    __base__=_Model,
+    **{name: (model | None, None) for name, model in DATASET_COLUMNS_MODELS.items()},
+)
+
+
 class ParamsModel(_Model):
     period: str = Field(description="报告期间，例如 2026Q3")
     organisation: str = Field(min_length=1, description="单位名称（封面）")
@@ -55,6 +125,13 @@ class ParamsModel(_Model):
     timezone: str = Field("Asia/Shanghai", description="时间戳所用时区（本地挂钟时间）")
     thresholds: Thresholds = Field(default_factory=Thresholds)
     calendar: CalendarModel = Field(default_factory=CalendarModel)
+    columns: ColumnsModel = Field(  # type: ignore[valid-type]
+        default_factory=ColumnsModel,
+        description="各数据集的列名映射（rename）与取值映射（values），见 docs/ingest.md",
+    )
+    max_bad_share: float = Field(
+        0.05, ge=0, le=1, description="数据集问题行占比上限，超过即停止（默认 0.05 即 5%）"
+    )
 
     @field_validator("period")
     @classmethod

@@ -1,4 +1,5 @@
-"""The data-quality record of a period (rows read, kept, excluded per reason, checksums)."""
+"""The data-quality record of a period (rows read, kept, excluded per reason, checksums,
+how each file was read), written to ``data_quality.json`` by the run's first step."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from selfcheck.config import Config
 from selfcheck.data import DatasetQuality, DataStore
+from selfcheck.errors import DataError
 
 QUALITY_FILE = "data_quality.json"
 
@@ -16,8 +18,12 @@ def quality_path(config: Config) -> Path:
 
 
 def record_quality(config: Config, store: DataStore | None = None) -> dict[str, DatasetQuality]:
-    """Read (validate) every dataset of the period and write the quality record."""
-    store = store or DataStore(config.data_dir)
+    """Validate every dataset of the period (building the cache) and write the quality record.
+
+    The comparison quarters (previous quarter, same quarter a year ago) are validated
+    too when their data folder exists, so that the notebooks find them in the cache.
+    """
+    store = store or DataStore(config)
     quality = store.validate(config.period)
     path = quality_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,6 +32,7 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
         json.dumps(
             {
                 "data_dir": str(config.data_dir()),
+                "max_bad_share": config.params.max_bad_share,
                 "datasets": [q.to_dict() for q in quality.values()],
             },
             ensure_ascii=False,
@@ -34,6 +41,14 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
         encoding="utf-8",
     )
     tmp.replace(path)
+    for other in dict.fromkeys((config.period.previous(), config.period.year_ago())):
+        if store.has_period(other):
+            try:
+                store.validate(other, rehash=False)
+            except DataError as e:
+                raise DataError(
+                    f"对比期 {other} 的数据 (comparison quarter {other}): {e}"
+                ) from None
     return quality
 
 

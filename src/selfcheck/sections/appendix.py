@@ -100,45 +100,66 @@ def data_sources(sec: Section) -> None:
     for name, spec in DATASETS.items():
         q = quality.get(name)
         if q is None:
-            rows.append((f"{spec.zh}（{name}）", "未提供", None, None, None, None, "—"))
+            rows.append((spec.zh, f"未提供（{name}）", None, None, None, None, "—"))
             continue
-        outside = q.excluded.get("期间外", 0)
-        other = sum(v for k, v in q.excluded.items() if k != "期间外")
         rows.append(
             (
-                f"{spec.zh}（{name}）",
-                q.file,
+                spec.zh,
+                q.file_text,
                 q.rows_read,
                 q.rows_kept,
-                outside,
-                other,
+                q.rows_outside,
+                q.rows_bad,
                 "、".join(q.optional_columns_missing) or "无",
             )
         )
+    share = sec.config.params.max_bad_share
     sec.paragraph(
         f"数据目录：{sec.config.data_dir()}。各数据集按锚定时间归入本期，期间外记录剔除并计数；"
-        "重复编号、负时长、枚举值不合规等问题行剔除并计数。"
+        "重复编号、时间无法识别、负时长、枚举值不合规、必填项为空、数字列含文字等问题行剔除并计数"
+        f"（问题行超过{share:.0%}即停止运行）。CSV 文件的编码、分隔符和表头行自动识别，"
+        "Excel 文件自动查找表头行（跳过上方的标题行）。"
     )
     sec.table(
         "数据来源与处理情况",
         (
-            Column("数据集"),
-            Column("文件"),
-            Column("读入行数", "int"),
-            Column("保留行数", "int"),
-            Column("期间外", "int"),
-            Column("问题行", "int"),
-            Column("缺少的可选列"),
+            Column("数据集", width=0.12),
+            Column("文件（编码、表头）", width=0.22),
+            Column("读入行数", "int", width=0.16),
+            Column("保留行数", "int", width=0.16),
+            Column("期间外", "int", width=0.1),
+            Column("问题行", "int", width=0.1),
+            Column("缺少的可选列", width=0.14),
         ),
         rows,
+        note="注：CSV 文件的编码、分隔符和表头行为自动识别的结果；未注明分隔符的为逗号。",
     )
+    mapped = [
+        (q.name, "、".join(f"{src}→{dst}" for src, dst in q.columns_mapped.items()))
+        for q in quality.values()
+        if any(src != DATASETS[q.name].column(dst).zh for src, dst in q.columns_mapped.items())
+    ]
+    recoded = [
+        (q.name, "、".join(f"{c} {n:,} 个" for c, n in q.values_mapped.items()))
+        for q in quality.values()
+        if q.values_mapped
+    ]
+    if mapped or recoded:
+        sec.paragraph(
+            "按参数文件的 columns 映射处理："
+            + "；".join(f"{DATASETS[n].zh}列名 {t}" for n, t in mapped)
+            + ("；" if mapped and recoded else "")
+            + "；".join(f"{DATASETS[n].zh}取值转换 {t}" for n, t in recoded)
+            + "。",
+            style="note",
+        )
     examples = [(q.name, e) for q in quality.values() for e in q.examples]
     if examples:
         sec.table(
             "剔除记录示例",
             (Column("数据集"), Column("行号", "int"), Column("列"), Column("值"), Column("原因")),
             [(n, e.line, e.column, e.value, e.reason) for n, e in examples[:30]],
-            note="注：每类原因最多列示5条。",
+            note="注：每类原因最多列示5条；行号为文件中的行（表头所在行计入）。",
         )
     gaps = [
         (q.name, q.empty_days)

@@ -1,0 +1,210 @@
+"""Which header is which column: canonical names, the contract's Chinese headers, and the
+per-period ``columns:`` mapping of the parameters file (header renames and value maps)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfcheck.errors import DataError
+from selfcheck.schema import (
+    AREA_ZH,
+    AREAS,
+    CALL_OUTCOME_ZH,
+    CALL_OUTCOMES,
+    CHANNEL_ZH,
+    CHANNELS,
+    LEVEL_ZH,
+    LEVELS,
+    ROLE_ZH,
+    ROLES,
+    SEVERITIES,
+    VISIT_KIND_ZH,
+    VISIT_KINDS,
+    DatasetSpec,
+)
+
+SEVERITY_ZH = {"major": "重大", "minor": "一般"}  # labels of the data contract
+_ENUM_LABELS: dict[tuple[str, ...], dict[str, str]] = {
+    CHANNELS: CHANNEL_ZH,
+    LEVELS: LEVEL_ZH,
+    CALL_OUTCOMES: CALL_OUTCOME_ZH,
+    VISIT_KINDS: VISIT_KIND_ZH,
+    AREAS: AREA_ZH,
+    ROLES: ROLE_ZH,
+    SEVERITIES: SEVERITY_ZH,
+}
+
+
+def header_key(text: Any) -> str:
+    """How headers are compared: NFKC (full-width → half-width), trimmed, case-folded."""
+    s = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "")
+    return s.strip().strip('"').strip().casefold()
+
+
+@dataclass(frozen=True)
+class DatasetMapping:
+    """The ``columns.<dataset>`` entry of the parameters file, as plain dicts."""
+
+    rename: Mapping[str, str] = field(default_factory=dict)  # header in the file → canonical
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # column → {src: dst}
+
+    @classmethod
+    def from_params(cls, columns_model: Any, dataset: str) -> DatasetMapping:
+        entry = getattr(columns_model, dataset, None) if columns_model is not None else None
+        if entry is None:
+            return cls()
+        values = {k: dict(v) for k, v in entry.values.model_dump().items() if v}
+        return cls(dict(entry.rename), values)
+
+    def key(self) -> str:
+        """A stable text of the mapping (part of the cache key)."""
+        return json.dumps(
+            {"rename": dict(self.rename), "values": {k: dict(v) for k, v in self.values.items()}},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+
+def enum_aliases(values: tuple[str, ...]) -> dict[str, str]:
+    """Accepted spellings of an enum's values → the canonical value (compared case-folded).
+
+    The canonical value in any case, and the Chinese labels of the data contract
+    (``在线/网页`` gives both 在线 and 网页)."""
+    out = {v.casefold(): v for v in values}
+    for value, label in _ENUM_LABELS.get(values, {}).items():
+        for part in label.split("/"):
+            out.setdefault(part.strip().casefold(), value)
+    return out
+
+
+@dataclass
+class HeaderMatch:
+    """Which position of a header row holds which canonical column."""
+
+    cells: list[str]
+    positions: dict[str, int]  # canonical → position
+    duplicates: dict[str, list[int]]  # canonical → every position that matched it
+    ignored: list[str]  # non-empty headers that matched nothing
+
+    @property
+    def score(self) -> int:
+        return len(self.positions)
+
+    def renamed(self) -> dict[str, str]:
+        return {self.cells[i]: c for c, i in self.positions.items() if self.cells[i] != c}
+
+
+def aliases_of(spec: DatasetSpec, mapping: DatasetMapping) -> dict[str, str]:
+    """Header key → canonical column: user renames first, then canonical names, then Chinese."""
+    out: dict[str, str] = {}
+    for c in spec.columns:
+        out.setdefault(header_key(c.zh), c.name)
+    for c in spec.columns:
+        out[header_key(c.name)] = c.name
+    for src, dst in mapping.rename.items():
+        out[header_key(src)] = dst
+    return out
+
+
+def match_header(cells: Sequence[Any], spec: DatasetSpec, mapping: DatasetMapping) -> HeaderMatch:
+    aliases = aliases_of(spec, mapping)
+    texts = ["" if c is None else str(c).replace("\ufeff", "").strip() for c in cells]
+    positions: dict[str, int] = {}
+    dup: dict[str, list[int]] = {}
+    ignored = []
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        canonical = aliases.get(header_key(text))
+        if canonical is None:
+            ignored.append(text)
+            continue
+        dup.setdefault(canonical, []).append(i)
+        positions.setdefault(canonical, i)
+    return HeaderMatch(texts, positions, {k: v for k, v in dup.items() if len(v) > 1}, ignored)
+
+
+def check_header(
+    match: HeaderMatch,
+    spec: DatasetSpec,
+    mapping: DatasetMapping,
+    *,
+    where: str,
+    header_row: int | None,
+    params: str,
+    extra: str = "",
+) -> None:
+    """Required columns present, no column twice; else a DataError that shows the fix."""
+    if match.duplicates:
+        parts = [
+            f"{c}（{spec.column(c).zh}）出现在第 {'、'.join(str(i + 1) for i in pos)} 列"
+            f"（{'、'.join(repr(match.cells[i]) for i in pos)}）"
+            for c, pos in match.duplicates.items()
+        ]
+        raise DataError(
+            f"{where}: 表头中有多列对应同一标准列：{'；'.join(parts)}。{extra}"
+            "请删除多余的列，或在参数文件的 columns 映射中只保留一个。"
+            " (several headers map to the same column)"
+        )
+    missing = [c for c in spec.columns if c.required and c.name not in match.positions]
+    if not missing:
+        return
+    row = f"第 {header_row} 行" if header_row else "表头"
+    seen = "、".join(repr(t) for t in match.cells if t) or "（空）"
+    lines = [
+        f"{where}: 缺少必填列 "
+        + "、".join(f"{c.name}（{c.zh}）" for c in missing)
+        + "。 (missing required column(s): "
+        + ", ".join(c.name for c in missing)
+        + ")",
+    ]
+    for c in missing:
+        tried = [c.name, c.zh, *[s for s, d in mapping.rename.items() if d == c.name]]
+        lines.append(f"  {c.name} 已尝试的列名 (aliases tried)：{'、'.join(tried)}")
+    lines.append(f"  文件{row}的列名 (headers found)：{seen}")
+    if extra:
+        lines.append(f"  {extra}")
+    snippet = []
+    pool = list(match.ignored)
+    for c in missing:
+        guess = _guess(c, pool)
+        if guess is not None:
+            pool.remove(guess)
+        snippet.append(f"          {guess if guess is not None else '<文件中的列名>'}: {c.name}")
+    lines.append(
+        f"  若文件中某列就是它，只是列名不同，请在参数文件{params_hint(params)}中加入列名映射，例如"
+        " (map the header with a `columns:` entry):\n"
+        f"    columns:\n      {spec.name}:\n        rename:\n" + "\n".join(snippet)
+    )
+    raise DataError("\n".join(lines))
+
+
+def params_hint(params: str) -> str:
+    return f" {params} " if params else ""
+
+
+def _guess(col, pool: list[str]) -> str | None:
+    if not pool:
+        return None
+    keys = {header_key(p): p for p in pool}
+    for alias in (col.zh, col.name):
+        hit = difflib.get_close_matches(header_key(alias), list(keys), n=1, cutoff=0.5)
+        if hit:
+            return keys[hit[0]]
+    return None
+
+
+def yaml_key(text: str) -> str:
+    """A value as a YAML mapping key (quoted when YAML would read it as something else)."""
+    plain = text and not any(ch in text for ch in ":#{}[],&*!|>'\"%@`") and text.strip() == text
+    if plain and text.lower() not in {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}:
+        try:
+            float(text)
+        except ValueError:
+            return text
+    return json.dumps(text, ensure_ascii=False)

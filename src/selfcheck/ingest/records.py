@@ -1,0 +1,88 @@
+"""The data-quality record of one dataset: what was read, how, and what was excluded."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+OUTSIDE_PERIOD = "期间外"
+
+
+@dataclass
+class Example:
+    """One excluded row: its line in the file (spreadsheet row), the column, the value, why."""
+
+    line: int  # line of the file / row of the sheet (header = its own line; title lines count)
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class DatasetQuality:
+    name: str
+    file: str
+    sha256: str
+    rows_read: int
+    rows_kept: int
+    excluded: dict[str, int] = field(default_factory=dict)  # reason → rows (first reason wins)
+    examples: list[Example] = field(default_factory=list)  # first rows of each reason
+    optional_columns_present: list[str] = field(default_factory=list)
+    optional_columns_missing: list[str] = field(default_factory=list)
+    empty_days: int = 0  # days of the period with no record
+    # how the file was read
+    format: str = "CSV"  # CSV | XLSX | Parquet
+    encoding: str | None = None  # UTF-8, UTF-8 (BOM), GBK, GB18030, UTF-16 (CSV only)
+    delimiter: str | None = None  # "," "\t" ";" "|" (CSV only)
+    sheet: str | None = None  # XLSX only
+    header_row: int | None = None  # 1-based line/row of the header (None for Parquet)
+    columns_mapped: dict[str, str] = field(
+        default_factory=dict
+    )  # header → canonical (if not equal)
+    values_mapped: dict[str, int] = field(default_factory=dict)  # column → cells recoded
+    ignored_columns: list[str] = field(default_factory=list)  # headers not in the contract
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_bad(self) -> int:
+        """Rows excluded as bad (every reason but 期间外)."""
+        return sum(v for k, v in self.excluded.items() if k != OUTSIDE_PERIOD)
+
+    @property
+    def rows_outside(self) -> int:
+        return self.excluded.get(OUTSIDE_PERIOD, 0)
+
+    @property
+    def source_text(self) -> str:
+        """How the file was read, in Chinese, for the CLI: ``CSV，GBK，表头第3行``."""
+        return "，".join([self.format, *self._details()])
+
+    @property
+    def file_text(self) -> str:
+        """The file and what was detected, for the appendix: ``tickets.csv（GBK）``."""
+        details = self._details()
+        return f"{self.file}（{'，'.join(details)}）" if details else self.file
+
+    def _details(self) -> list[str]:
+        parts = []
+        if self.encoding:
+            parts.append(self.encoding)
+        if self.delimiter and self.delimiter != ",":
+            parts.append(DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter)) + "分隔")
+        if self.sheet:
+            parts.append(f"工作表“{self.sheet}”")
+        if self.header_row and self.header_row > 1:
+            parts.append(f"表头第{self.header_row}行")
+        return parts
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DatasetQuality:
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
+        d["examples"] = [Example(**e) for e in d.get("examples", [])]
+        return cls(**d)
+
+
+DELIMITER_NAMES = {",": "逗号", "\t": "制表符", ";": "分号", "|": "竖线"}

@@ -1,0 +1,197 @@
+"""DataStore: the datasets of any period, read once per process, through the cache.
+
+The runner's first step (:func:`selfcheck.quality.record_quality`) validates the
+period with :meth:`DataStore.validate`, which hashes every input and (re)builds the
+cache where it is stale. Each notebook kernel then opens its own store; ``get``
+re-checks the input's size and modification time against the cache and, when they
+match, reads the Parquet cache instead of parsing the export again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from selfcheck.errors import DataError
+from selfcheck.ingest import cache
+from selfcheck.ingest.columns import DatasetMapping
+from selfcheck.ingest.read import MAX_BAD_SHARE, ingest, to_pandas
+from selfcheck.ingest.records import DatasetQuality
+from selfcheck.ingest.source import find_file, sha256_of, stray_files
+from selfcheck.period import Period
+from selfcheck.schema import DATASETS
+
+CACHE_FOLDER = "cache"
+
+
+def cache_folder(config: Any, period: Period) -> Path:
+    """``<output dir of the period>/cache`` (``.../cache/<period>`` if the dir has no {period})."""
+    pattern = config.params.output_dir
+    out = config._resolve(pattern, period)
+    return out / CACHE_FOLDER if "{period}" in pattern else out / CACHE_FOLDER / str(period)
+
+
+def _config_of(source: Any):
+    from selfcheck.config import Config
+
+    if isinstance(source, Config):
+        return source
+    owner = getattr(source, "__self__", None)  # DataStore(config.data_dir), as section.py does
+    if isinstance(owner, Config) and getattr(source, "__func__", None) is Config.data_dir:
+        return owner
+    return None
+
+
+class DataStore:
+    """Datasets of any period, read once per process (notebooks and runner share it).
+
+    ``DataStore(config)`` (or ``DataStore(config.data_dir)``) uses the parameters
+    file's ``columns`` mapping, ``max_bad_share``, time zone and the cache; a plain
+    ``DataStore(lambda period: folder)`` reads with the defaults and no cache.
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        mapping: Mapping[str, DatasetMapping] | None = None,
+        max_bad_share: float = MAX_BAD_SHARE,
+        cache_dir_for: Callable[[Period], Path] | None = None,
+    ) -> None:
+        config = _config_of(source)
+        self._mapping: dict[str, DatasetMapping] = dict(mapping or {})
+        self._max_bad_share = max_bad_share
+        self._cache_dir_for = cache_dir_for
+        self._params = ""
+        self._timezone = "Asia/Shanghai"
+        if config is not None:
+            self._dir: Callable[[Period], Path] = config.data_dir
+            self._mapping = {
+                n: DatasetMapping.from_params(config.params.columns, n) for n in DATASETS
+            }
+            self._max_bad_share = config.params.max_bad_share
+            self._cache_dir_for = cache_dir_for or (lambda p: cache_folder(config, p))
+            self._params = str(config.params_path)
+            self._timezone = config.params.timezone
+        else:
+            self._dir = source
+        self._frames: dict[tuple[str, Period], pd.DataFrame | None] = {}
+        self._quality: dict[tuple[str, Period], DatasetQuality] = {}
+
+    # -- queries ----------------------------------------------------------------------
+    def folder(self, period: Period) -> Path:
+        return self._dir(period)
+
+    def has_period(self, period: Period) -> bool:
+        folder = self._dir(period)
+        return folder.is_dir() and any(find_file(folder, n) for n in DATASETS)
+
+    def quality(self, name: str, period: Period) -> DatasetQuality | None:
+        return self._quality.get((name, period))
+
+    def get(self, name: str, period: Period) -> pd.DataFrame | None:
+        """A dataset of a period as a typed frame; None when the period has no such file."""
+        key = (name, period)
+        if key not in self._frames:
+            folder = self._dir(period)
+            path = find_file(folder, name) if folder.is_dir() else None
+            if path is None:
+                self._frames[key] = None
+            else:
+                frame, quality = self._load(name, period, path, rehash=False, frame=True)
+                self._frames[key] = frame
+                self._quality[key] = quality
+        return self._frames[key]
+
+    def validate(self, period: Period, *, rehash: bool = True) -> dict[str, DatasetQuality]:
+        """Read (or find valid in the cache) every dataset of the period; error if none."""
+        folder = self._dir(period)
+        if not folder.is_dir():
+            raise DataError(
+                f"数据目录不存在 (data folder not found): {folder}。请检查参数文件中的 data_dir，"
+                f"或先运行 `selfcheck sample --period {period}` 生成示例数据。"
+            )
+        paths = {n: p for n in DATASETS if (p := find_file(folder, n)) is not None}
+        if not paths:
+            expected = "、".join(f"{n}.csv" for n in DATASETS)
+            stray = stray_files(folder)
+            hint = (
+                f"目录中有 {'、'.join(stray[:8])}，但文件名须为数据集名，例如 calls.csv、calls.xlsx。"
+                if stray
+                else ""
+            )
+            raise DataError(
+                f"{folder}: 没有任何数据集文件 (no dataset found)。应至少有以下之一（也可为 .xlsx 或"
+                f" .parquet）：{expected}。{hint}"
+            )
+        keep_frames = self._cache_dir_for is None  # nothing to re-read from: keep them
+        for name, path in paths.items():
+            frame, quality = self._load(name, period, path, rehash=rehash, frame=keep_frames)
+            self._quality[(name, period)] = quality
+            if keep_frames:
+                self._frames[(name, period)] = frame
+        return {n: self._quality[(n, period)] for n in paths}
+
+    # -- reading ----------------------------------------------------------------------
+    def _settings(self, name: str) -> str:
+        return json.dumps(
+            {
+                "mapping": self._mapping.get(name, DatasetMapping()).key(),
+                "max_bad_share": self._max_bad_share,
+                "timezone": self._timezone,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+
+    def _load(
+        self, name: str, period: Period, path: Path, *, rehash: bool, frame: bool
+    ) -> tuple[pd.DataFrame | None, DatasetQuality]:
+        stamp = cache.Stamp.of(path)
+        cpath = None
+        if self._cache_dir_for is not None:
+            cpath = self._cache_dir_for(period) / f"{name}.parquet"
+        sha = None
+        if cpath is not None and cpath.exists():
+            meta = cache.read_meta(cpath)
+            if meta is not None:
+                same = meta.get("input") == {
+                    "name": stamp.name,
+                    "size": stamp.size,
+                    "mtime_ns": stamp.mtime_ns,
+                }
+                recorded = meta.get("quality", {}).get("sha256")
+                sha = recorded if same and not rehash else sha256_of(path)
+                key = self._key(name, period, sha)
+                if meta.get("key") == key:
+                    quality = DatasetQuality.from_dict(meta["quality"])
+                    if not frame:
+                        return None, quality
+                    table = cache.read_table(cpath)
+                    if table is not None:
+                        return to_pandas(table.replace_schema_metadata(None)), quality
+        got = ingest(
+            path,
+            DATASETS[name],
+            period,
+            mapping=self._mapping.get(name),
+            max_bad_share=self._max_bad_share,
+            params=self._params,
+            timezone=self._timezone,
+            sha256=sha,
+        )
+        if cpath is not None:
+            key = self._key(name, period, got.quality.sha256)
+            cache.write(cpath, got.table, key=key, stamp=stamp, quality=got.quality)
+        if not frame:
+            return None, got.quality
+        return (got.frame if got.frame is not None else to_pandas(got.table)), got.quality
+
+    def _key(self, name: str, period: Period, sha: str) -> str:
+        return cache.cache_key(
+            dataset=name, period=str(period), sha256=sha, settings=self._settings(name)
+        )
