@@ -5,6 +5,11 @@ Independent sections run in parallel (one kernel each); sections marked
 rendered to HTML. A failing section keeps its traceback in its executed
 notebook, is named with its cell and error, and makes the run fail unless
 ``allow_partial`` is set, in which case the report marks that section as failed.
+
+Kernels come from a warm pool (:mod:`selfcheck.engine`): a fork server, started
+first so that its imports overlap the data validation, forks a new kernel process
+for every section. ``engine="papermill"`` (or ``SELFCHECK_ENGINE=papermill``) starts
+every kernel cold with Papermill's own engine instead; both give the same report.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext, suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +31,8 @@ from selfcheck.blocks import SECTION_FILE, SectionResult
 from selfcheck.config import Config, load_config
 from selfcheck.docx_writer import write_docx
 from selfcheck.errors import SectionError, SelfcheckError
+from selfcheck.forkserver import block_slow_imports
+from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.quality import record_quality
 from selfcheck.report import Report, ReportMeta, SectionEntry
@@ -65,22 +73,6 @@ def notebooks_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "notebooks"
 
 
-def kernel_environment() -> None:
-    """Make notebook kernels resolve inside this environment, with no manual registration.
-
-    The ``python3`` kernelspec that ipykernel installs into this environment
-    (``sys.prefix/share/jupyter``) is put first on ``JUPYTER_PATH``, so a user-level
-    kernel of the same name elsewhere cannot take over; jupyter_client starts it
-    with this interpreter (``sys.executable``).
-    """
-    env_share = str(Path(sys.prefix) / "share" / "jupyter")
-    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
-    if env_share not in paths:
-        os.environ["JUPYTER_PATH"] = os.pathsep.join([env_share, *paths])
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-
-
 @dataclass
 class SectionRun:
     section_id: str
@@ -112,11 +104,38 @@ def run(
     only: str | None = None,
     allow_partial: bool = False,
     workers: int | None = None,
+    engine: str | None = None,
+    pool: KernelPool | None = None,
     echo: Callable[[str], None] = print,
 ) -> RunResult:
+    """Validate, execute the sections, assemble.
+
+    ``engine``: ``selfcheck`` (default; warm forked kernels) or ``papermill`` (cold
+    kernels, Papermill's own engine). ``pool``: a running :class:`KernelPool` to take
+    the kernels from (the caller keeps it); by default the run starts its own.
+    """
     started = time.perf_counter()
     started_at = datetime.now().isoformat(timespec="seconds")
     kernel_environment()
+    block_slow_imports()
+    engine = resolve_engine(engine)
+    if engine != "selfcheck":
+        pool = None
+    context = nullcontext(pool) if pool is not None else warm_pool(engine, cwd=notebooks_dir())
+    with context as pool:  # the pool warms up while the parameters and data are checked
+        return _run(params_path, only, allow_partial, workers, pool, echo, started, started_at)
+
+
+def _run(
+    params_path: str | Path,
+    only: str | None,
+    allow_partial: bool,
+    workers: int | None,
+    pool,
+    echo: Callable[[str], None],
+    started: float,
+    started_at: str,
+) -> RunResult:
     config = load_config(params_path)
     out = config.output_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -135,23 +154,45 @@ def run(
     last = [s for s in selected if s.after_all]
     runs: list[SectionRun] = []
     t = time.perf_counter()
-    for phase in (first, last):
-        runs.extend(_run_phase(phase, config, workers, echo))
-    timings["sections"] = round(time.perf_counter() - t, 3)
-    failed = [r for r in runs if r.status == "failed"]
+    if workers is None:
+        workers = default_workers(pool is not None, _input_bytes(config, quality))
+    with _HtmlRenderer(pool) as html:
+        for phase in (first, last):
+            runs.extend(_run_phase(phase, config, workers, pool, html, echo))
+        timings["sections"] = round(time.perf_counter() - t, 3)
+        failed = [r for r in runs if r.status == "failed"]
 
-    report_path = metrics_path = None
-    if failed and not allow_partial:
-        _write_manifest(config, runs, timings, started_at, quality, report=None)
-        lines = "\n".join(f"  · {r.title}（{r.section_id}）：{r.error}" for r in failed)
-        raise SectionError(
-            f"{len(failed)} 个章节运行失败，未生成报告：\n{lines}\n"
-            f"完整的出错信息见执行后的笔记本：{out / 'notebooks'}。"
-            "修正后可用 --only 重新运行该章节；如需先出带失败标记的报告，加 --allow-partial。",
-            section=failed[0].section_id,
-        )
+        if failed and not allow_partial:
+            html.wait()
+            _write_manifest(
+                config, runs, timings, started_at, quality, report=None, pool=pool, workers=workers
+            )
+            lines = "\n".join(f"  · {r.title}（{r.section_id}）：{r.error}" for r in failed)
+            raise SectionError(
+                f"{len(failed)} 个章节运行失败，未生成报告：\n{lines}\n"
+                f"完整的出错信息见执行后的笔记本：{out / 'notebooks'}。"
+                "修正后可用 --only 重新运行该章节；如需先出带失败标记的报告，加 --allow-partial。",
+                section=failed[0].section_id,
+            )
 
-    t = time.perf_counter()
+        t = time.perf_counter()  # the last notebooks are rendered to HTML meanwhile
+        report_path, metrics_path, stats = assemble(config)
+        timings["assemble"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+    timings["html_wait"] = round(time.perf_counter() - t, 3)
+    if stats.illegal_chars_removed:
+        echo(f"提示：文本中有 {stats.illegal_chars_removed} 个 Word 不支持的控制字符，已删除。")
+    _write_manifest(
+        config, runs, timings, started_at, quality, report=report_path, pool=pool, workers=workers
+    )
+    total = time.perf_counter() - started
+    echo(f"报告已生成：{report_path}（共 {total:.1f} 秒）")
+    return RunResult(str(config.period), out, report_path, metrics_path, runs, round(total, 3))
+
+
+def assemble(config: Config):
+    """The saved section results → ``metrics.csv``, the history store and the Word report."""
+    out = config.output_dir
     results = collect_results(config)
     metrics_path = write_metrics_csv(results, out / METRICS_FILE)
     HistoryStore(config.output_root / HISTORY_FILE).write(
@@ -167,13 +208,7 @@ def run(
     report = Report(meta, tuple(SectionEntry(r, out / "sections" / r.section_id) for r in results))
     report_path = out / report_filename(config)
     stats = write_docx(report, report_path, template=config.template)
-    timings["assemble"] = round(time.perf_counter() - t, 3)
-    if stats.illegal_chars_removed:
-        echo(f"提示：文本中有 {stats.illegal_chars_removed} 个 Word 不支持的控制字符，已删除。")
-    _write_manifest(config, runs, timings, started_at, quality, report=report_path)
-    total = time.perf_counter() - started
-    echo(f"报告已生成：{report_path}（共 {total:.1f} 秒）")
-    return RunResult(str(config.period), out, report_path, metrics_path, runs, round(total, 3))
+    return report_path, metrics_path, stats
 
 
 def report_filename(config: Config) -> str:
@@ -181,18 +216,71 @@ def report_filename(config: Config) -> str:
 
 
 def _run_phase(
-    phase: Sequence[SectionDef], config: Config, workers: int | None, echo: Callable[[str], None]
+    phase: Sequence[SectionDef],
+    config: Config,
+    workers: int | None,
+    pool,
+    html: _HtmlRenderer,
+    echo: Callable[[str], None],
 ) -> list[SectionRun]:
     if not phase:
         return []
-    n = workers or min(len(phase), max(os.cpu_count() or 1, 1))
+    n = min(len(phase), workers or default_workers(pool is not None, 0))
     if n <= 1 or len(phase) == 1:
-        return [_run_section(s, config, echo) for s in phase]
-    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="section") as pool:
-        return list(pool.map(lambda s: _run_section(s, config, echo), phase))
+        return [_run_section(s, config, pool, html, echo) for s in phase]
+    order = _longest_first(phase, config)
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="section") as executor:
+        done = dict(
+            zip(
+                order,
+                executor.map(lambda s: _run_section(s, config, pool, html, echo), order),
+                strict=True,
+            )
+        )
+    return [done[s] for s in phase]
 
 
-def _run_section(section: SectionDef, config: Config, echo: Callable[[str], None]) -> SectionRun:
+EXTRA_WORKER_MAX_BYTES = 256 << 20
+
+
+def default_workers(warm: bool, input_bytes: int) -> int:
+    """Sections run at once: one per core; with warm kernels and a small quarter, one more.
+
+    A forked kernel of a small quarter spends a good part of its second or two waiting
+    (start, messages), which one extra section fills; with a large quarter the sections
+    are long and busy, and an extra one only adds its memory (a kernel holding ten
+    million calls takes ~1.5 GB).
+    """
+    cpus = max(os.cpu_count() or 1, 1)
+    return cpus + 1 if warm and input_bytes < EXTRA_WORKER_MAX_BYTES else cpus
+
+
+def _input_bytes(config: Config, quality) -> int:
+    total = 0
+    for q in quality.values():
+        with suppress(OSError):
+            total += (config.data_dir() / q.file).stat().st_size
+    return total
+
+
+def _longest_first(phase: Sequence[SectionDef], config: Config) -> list[SectionDef]:
+    """The phase's sections, the slowest of the last run first (so that none starts last and
+    runs alone); registry order when there is no earlier run."""
+    try:
+        manifest = json.loads((config.output_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        seconds = {r["section_id"]: float(r["seconds"]) for r in manifest["sections"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return list(phase)
+    return sorted(phase, key=lambda s: -seconds.get(s.id, float("inf")))
+
+
+def _run_section(
+    section: SectionDef,
+    config: Config,
+    pool,
+    html: _HtmlRenderer,
+    echo: Callable[[str], None],
+) -> SectionRun:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -200,6 +288,11 @@ def _run_section(section: SectionDef, config: Config, echo: Callable[[str], None
     target_dir = config.output_dir / "notebooks"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / section.notebook
+    engine_args: dict = {}
+    if pool is not None:
+        from selfcheck.engine import register
+
+        engine_args = {"engine_name": register(), "kernel_pool": pool}
     echo(f"  ▶ {section.title} 开始")
     t = time.perf_counter()
     error = None
@@ -209,12 +302,15 @@ def _run_section(section: SectionDef, config: Config, echo: Callable[[str], None
             str(target),
             parameters={"period": str(config.period), "params_path": str(config.params_path)},
             kernel_name=KERNEL_NAME,
-            cwd=str(source.parent),
+            # the kernel's working directory; papermill's cwd= would chdir this whole
+            # process, which parallel sections would race on
+            resources={"metadata": {"path": str(source.parent)}},
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
             # the kernel listens on loopback only; its transport warning is noise for analysts
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            **engine_args,
         )
     except PapermillExecutionError as e:
         error = f"第 {e.exec_count} 个代码单元出错 — {e.ename}: {_first_line(e.evalue)}"
@@ -223,18 +319,20 @@ def _run_section(section: SectionDef, config: Config, echo: Callable[[str], None
     except Exception as e:  # a dead kernel or a broken notebook must still be reported
         error = f"{type(e).__name__}: {_first_line(str(e))}"
     seconds = round(time.perf_counter() - t, 3)
-    html = _render_html(target) if target.exists() else None
+    html_path = html.submit(target) if target.exists() else None
     if error is None and not (config.output_dir / "sections" / section.id / SECTION_FILE).exists():
         error = "笔记本执行完毕但没有保存本节结果（缺少 sec.save() 单元）"
     if error is not None:
         _store_failure(config, section, error)
         echo(f"  ✗ {section.title} 失败（{seconds:.1f} 秒）：{error}")
-        return SectionRun(section.id, section.title, "failed", seconds, str(target), html, error)
+        return SectionRun(
+            section.id, section.title, "failed", seconds, str(target), html_path, error
+        )
     echo(f"  ✓ {section.title} 完成（{seconds:.1f} 秒）")
     stored = SectionResult.load(config.output_dir / "sections" / section.id)
     for warning in stored.warnings:
         echo(f"    ⚠ {warning}")
-    return SectionRun(section.id, section.title, "ok", seconds, str(target), html)
+    return SectionRun(section.id, section.title, "ok", seconds, str(target), html_path)
 
 
 def _first_line(text: str) -> str:
@@ -248,6 +346,49 @@ def _render_html(notebook: Path) -> str | None:
     html = notebook.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return str(html)
+
+
+class _HtmlRenderer:
+    """Executed notebooks to HTML: in forked children of the pool, in parallel with the next
+    sections and the assembly, or (no pool) here, right away, as before."""
+
+    def __init__(self, pool) -> None:
+        self._pool = pool
+        self._executor: ThreadPoolExecutor | None = None
+        self._futures: list[Future] = []
+
+    def submit(self, notebook: Path) -> str | None:
+        if self._pool is None:
+            return _render_html(notebook)
+        if self._executor is None:
+            n = max(os.cpu_count() or 1, 1)
+            self._executor = ThreadPoolExecutor(max_workers=n, thread_name_prefix="html")
+        self._futures.append(self._executor.submit(self._render, notebook))
+        return str(notebook.with_suffix(".html"))
+
+    def _render(self, notebook: Path) -> None:
+        from selfcheck.engine import PoolError
+
+        try:
+            self._pool.render_html(notebook, notebook.with_suffix(".html"))
+        except PoolError:  # the pool is gone: render here instead
+            _render_html(notebook)
+
+    def wait(self) -> None:
+        futures, self._futures = self._futures, []
+        for f in futures:
+            f.result()
+
+    def __enter__(self) -> _HtmlRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
 
 
 def _store_failure(config: Config, section: SectionDef, error: str) -> None:
@@ -322,7 +463,9 @@ def _num(v: float | None) -> str:
     return repr(float(v)) if not float(v).is_integer() else str(int(v))
 
 
-def _write_manifest(config, runs, timings, started_at, quality, *, report) -> Path:
+def _write_manifest(
+    config, runs, timings, started_at, quality, *, report, pool=None, workers=None
+) -> Path:
     from importlib import metadata
 
     def version(p: str) -> str:
@@ -365,6 +508,8 @@ def _write_manifest(config, runs, timings, started_at, quality, *, report) -> Pa
         "started_at": started_at,
         "finished_at": datetime.now().isoformat(timespec="seconds"),
         "timings_seconds": timings,
+        "engine": "papermill" if pool is None else "selfcheck",
+        "workers": workers,
         "sections": [asdict(r) for r in runs],
         "report": None if report is None else str(report),
     }

@@ -1,0 +1,205 @@
+"""The warm kernel pool: a fresh forked kernel per notebook, and the same report as cold kernels."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import nbformat
+import papermill as pm
+import pytest
+from conftest import write_params
+
+from selfcheck.engine import ENGINE_NAME, register
+from selfcheck.kernels import KernelPool, fork_available
+from selfcheck.runner import kernel_environment
+
+pytestmark = pytest.mark.skipif(not fork_available(), reason="the warm pool needs os.fork")
+
+
+def notebook(*cells: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    return nb
+
+
+def execute(pool: KernelPool, nb: nbformat.NotebookNode, folder, name: str) -> dict:
+    """Run ``nb`` through Papermill with the pool; the last cell prints a JSON line."""
+    source, target = folder / f"{name}.ipynb", folder / f"{name}.out.ipynb"
+    nbformat.write(nb, source)
+    pm.execute_notebook(
+        str(source),
+        str(target),
+        kernel_name="python3",
+        engine_name=register(),
+        kernel_pool=pool,
+        resources={"metadata": {"path": str(folder)}},
+        progress_bar=False,
+    )
+    out = nbformat.read(target, as_version=4)
+    return json.loads(out.cells[-1].outputs[0]["text"].strip().splitlines()[-1])
+
+
+def gone(pid: int, timeout: float = 5) -> bool:
+    """The process has exited and been reaped (by the fork server, its parent)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="module")
+def pool():
+    kernel_environment()
+    with KernelPool() as p:
+        p.ping()
+        yield p
+
+
+PROBE = """
+import json, os, sys
+import numpy as np
+import selfcheck
+print(json.dumps({
+    "pid": os.getpid(),
+    "leak": getattr(selfcheck, "_leak", None),
+    "draw": float(np.random.random()),
+    "cwd": os.getcwd(),
+    "path": sys.path,
+    "env": os.environ.get("SELFCHECK_PROBE"),
+    "preloaded": "seaborn" in sys.modules and "selfcheck.sections.response" in sys.modules,
+    "name": __name__,
+}))
+"""
+
+
+def test_every_notebook_gets_a_new_process_and_no_state_from_the_last(pool, tmp_path):
+    os.environ["SELFCHECK_PROBE"] = "first"
+    first = execute(pool, notebook("import selfcheck\nselfcheck._leak = 1", PROBE), tmp_path, "a")
+    os.environ["SELFCHECK_PROBE"] = "second"
+    try:
+        second = execute(pool, notebook(PROBE), tmp_path, "b")
+    finally:
+        del os.environ["SELFCHECK_PROBE"]
+    assert first["leak"] == 1 and second["leak"] is None  # module state died with the kernel
+    assert first["pid"] != second["pid"] != pool._proc.pid
+    assert first["draw"] != second["draw"]  # numpy reseeded in every fork
+    assert first["env"] == "first" and second["env"] == "second"  # the runner's env at launch
+    assert second["cwd"] == str(tmp_path) and "" in second["path"]
+    assert second["preloaded"] and second["name"] == "__main__"
+    assert gone(first["pid"]) and gone(second["pid"])  # shut down after its notebook
+    assert pool.kernels_started >= 2
+
+
+def test_an_error_keeps_its_traceback(pool, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        execute(pool, notebook("x = 1", "1 / 0", PROBE), tmp_path, "err")
+    assert e.value.ename == "ZeroDivisionError"
+    out = nbformat.read(tmp_path / "err.out.ipynb", as_version=4)
+    errors = [o for c in out.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert errors and errors[0]["ename"] == "ZeroDivisionError" and errors[0]["traceback"]
+
+
+def test_html_is_rendered_by_the_pool(pool, tmp_path):
+    execute(pool, notebook(PROBE), tmp_path, "h")
+    html = pool.render_html(tmp_path / "h.out.ipynb", tmp_path / "h.html")
+    assert "<html" in html.read_text(encoding="utf-8")[:2000]
+
+
+def test_without_the_server_kernels_start_cold(tmp_path):
+    kernel_environment()
+    p = KernelPool().start()
+    p.ping()
+    os.kill(p._proc.pid, signal.SIGKILL)
+    p._proc.wait()
+    got = execute(p, notebook(PROBE), tmp_path, "cold")  # still runs: a spawned kernel
+    assert got["leak"] is None and got["preloaded"] is False
+    p.close()
+
+
+def test_closing_the_pool_kills_a_kernel_left_running(tmp_path):
+    kernel_environment()
+    with KernelPool() as p:
+        p.ping()
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        spec = KernelSpecManager().get_kernel_spec("python3")
+        argv = [a.replace("{connection_file}", str(tmp_path / "k.json")) for a in spec.argv]
+        pid = p.fork_kernel(argv, str(tmp_path), dict(os.environ))
+        os.kill(pid, 0)
+    assert gone(pid), "kernel survived its pool"
+
+
+def test_engine_is_registered_with_papermill():
+    from papermill.engines import papermill_engines
+
+    assert papermill_engines.get_engine(register()).__name__ == "SelfcheckEngine"
+    assert ENGINE_NAME == "selfcheck"
+
+
+@pytest.mark.integration
+def test_fast_path_document_is_byte_identical_to_a_cold_serial_run(sample_root, tmp_path):
+    """Cold reference first (Papermill's engine, one kernel at a time, data read from CSV),
+    then the fast path (warm forked kernels, parallel, the cache): the same bytes."""
+    from selfcheck.runner import run
+
+    params = write_params(tmp_path / "identity", sample_root)
+    cold = run(params, engine="papermill", workers=1, echo=lambda _: None)
+    reference = cold.report.read_bytes()
+    metrics = cold.metrics_csv.read_bytes()
+    fast = run(params, engine="selfcheck", echo=lambda _: None)
+    manifest = json.loads((fast.output_dir / "run_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == "selfcheck"
+    assert fast.report.read_bytes() == reference
+    assert fast.metrics_csv.read_bytes() == metrics
+    for s in fast.sections:
+        assert s.status == "ok" and os.path.getsize(s.html) > 10_000
+
+
+def test_a_changed_module_makes_the_shared_server_stale(tmp_path):
+    from selfcheck.forkserver import Server, _file_stamp
+
+    module = tmp_path / "m.py"
+    module.write_text("x = 1\n")
+    server = Server.__new__(Server)
+    server._sources = [(str(module), _file_stamp(str(module)))]
+    assert not server.stale()
+    module.write_text("x = 22\n")
+    assert server.stale()
+
+
+def test_the_shared_server_outlives_a_run_and_forks_the_next(tmp_path, monkeypatch):
+    """`selfcheck run` leaves a warm server behind; the next `selfcheck run` is forked from it
+    (same output, same exit code); stopping it works."""
+    import subprocess
+    import sys
+
+    from selfcheck.kernels import KernelPool, runtime_dir, server_key, stop_shared
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setenv("SELFCHECK_POOL_IDLE", "120")
+    kernel_environment()  # the environment the command line computes its server key with
+    params = tmp_path / "missing.yaml"
+    cmd = [sys.executable, "-m", "selfcheck", "run", str(params)]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+    try:
+        second = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+        assert first.returncode == second.returncode != 0
+        assert "missing.yaml" in second.stderr and second.stderr == first.stderr
+        pool = KernelPool(shared=True)
+        pool.socket_path = str(runtime_dir() / f"pool-{server_key()}.sock")
+        hello = pool.ping()
+        assert hello["runs"] == 1 and not hello["stale"]
+    finally:
+        assert stop_shared()
