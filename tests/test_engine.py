@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -203,3 +204,31 @@ def test_the_shared_server_outlives_a_run_and_forks_the_next(tmp_path, monkeypat
         assert hello["runs"] == 1 and not hello["stale"]
     finally:
         assert stop_shared()
+
+
+def test_a_kernel_ends_with_the_process_that_asked_for_it(pool, tmp_path):
+    """As a spawned kernel ends with the runner that started it: a run killed mid-section
+    leaves no kernel behind (nor a shared server kept busy by it)."""
+    import subprocess
+    import sys
+
+    script = f"""
+import os
+from jupyter_client.kernelspec import KernelSpecManager
+from selfcheck.kernels import KernelPool
+p = KernelPool(shared=True)
+p.socket_path = {pool.socket_path!r}
+spec = KernelSpecManager().get_kernel_spec("python3")
+argv = [a.replace("{{connection_file}}", {str(tmp_path / "k.json")!r}) for a in spec.argv]
+print(p.fork_kernel(argv, {str(tmp_path)!r}, dict(os.environ)), flush=True)
+os._exit(0)  # no shutdown: the run "dies"
+"""
+    out = tmp_path / "pid.txt"
+    with out.open("w") as f:  # a file, not a pipe: the kernel holds our stdout while it lives
+        subprocess.run([sys.executable, "-c", script], stdout=f, check=True, timeout=120)
+    pid = int(out.read_text().strip())
+    try:
+        assert gone(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)

@@ -36,6 +36,7 @@ import contextlib
 import gc
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -297,6 +298,7 @@ def _run_kernel(request: dict, conn: socket.socket) -> int:
     import importlib.util
 
     os.setsid()  # its own process group, as jupyter_client starts kernels
+    _die_with(_peer_pid(conn))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -403,14 +405,56 @@ def _watch_requester(conn: socket.socket):
     return finished
 
 
-def _peer_uid(conn: socket.socket) -> int | None:
+def _peer_creds(conn: socket.socket) -> tuple[int, int] | None:
+    """(pid, uid) of the process at the other end of a UNIX socket (Linux)."""
     import struct
 
     try:
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     except (OSError, AttributeError):
         return None
-    return struct.unpack("3i", creds)[1]
+    pid, uid, _ = struct.unpack("3i", creds)
+    return pid, uid
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    creds = _peer_creds(conn)
+    return None if creds is None else creds[1]
+
+
+def _peer_pid(conn: socket.socket) -> int | None:
+    creds = _peer_creds(conn)
+    return None if creds is None or creds[0] <= 0 else creds[0]
+
+
+def _die_with(pid: int | None) -> None:
+    """End this kernel when the process that asked for it ends, as a spawned kernel ends with
+    the runner that started it: a run that dies (killed, interrupted mid-section) leaves no
+    kernel behind — nor, through it, a shared server that never goes idle."""
+    import threading
+
+    if pid is None:
+        return
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1)
+        os.killpg(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="requester-watch", daemon=True).start()
 
 
 def _render(request: dict, conn: socket.socket) -> int:

@@ -228,7 +228,8 @@ class KernelPool:
         folder = runtime_dir()
         key = server_key()
         path = str(folder / f"pool-{key}.sock")
-        with open(folder / f"pool-{key}.lock", "a+b") as lock:
+        log = folder / f"pool-{key}.log"  # the server's output, and the lock of this key
+        with open(log, "a+b") as lock:
             import fcntl
 
             fcntl.flock(lock, fcntl.LOCK_EX)  # one client at a time decides to start a server
@@ -243,7 +244,7 @@ class KernelPool:
                     pass
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)  # a stale or dead server's: it keeps serving its own kernels
-            self._spawn(path, owned=False, log=str(folder / f"pool-{key}.log"))
+            self._spawn(path, owned=False, log=str(log))
         return self
 
     # -- requests -------------------------------------------------------------------------
