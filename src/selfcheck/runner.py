@@ -37,6 +37,7 @@ from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.quality import record_quality
 from selfcheck.report import Report, ReportMeta, SectionEntry
 from selfcheck.sections import SECTIONS, SectionDef, get_section
+from selfcheck.versions import package_versions
 
 KERNEL_NAME = "python3"
 METRICS_FILE = "metrics.csv"
@@ -466,31 +467,10 @@ def _num(v: float | None) -> str:
 def _write_manifest(
     config, runs, timings, started_at, quality, *, report, pool=None, workers=None
 ) -> Path:
-    from importlib import metadata
-
-    def version(p: str) -> str:
-        try:
-            return metadata.version(p)
-        except metadata.PackageNotFoundError:
-            return ""
-
     manifest = {
         "selfcheck": __version__,
         "python": sys.version.split()[0],
-        "packages": {
-            p: version(p)
-            for p in (
-                "pandas",
-                "numpy",
-                "pyarrow",
-                "papermill",
-                "python-docx",
-                "chinesecalendar",
-                "matplotlib",
-                "seaborn",
-                "nbconvert",
-            )
-        },
+        "packages": package_versions(),
         "period": str(config.period),
         "params_file": str(config.params_path),
         "standards_file": str(config.standards.path),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import platform
-from importlib import metadata
 
 from selfcheck import fmt
 from selfcheck.blocks import Column
@@ -13,19 +11,9 @@ from selfcheck.quality import load_quality
 from selfcheck.schema import DATASETS
 from selfcheck.section import Section
 from selfcheck.sections.common import earlier_results
+from selfcheck.versions import package_versions
 
 SECTION_ID = "appendix"
-PACKAGES = (
-    "selfcheck",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "papermill",
-    "python-docx",
-    "chinesecalendar",
-    "matplotlib",
-    "seaborn",
-)
 
 
 def open_section(period: str, params_path: str) -> Section:
@@ -88,7 +76,7 @@ def parameters(sec: Section) -> None:
     sec.table("本期计算参数", (Column("参数"), Column("含义"), Column("取值", "figure")), rows)
     sec.paragraph(
         "工作日依据国家法定节假日及调休安排（chinesecalendar "
-        f"{_version('chinesecalendar')}）确定，调休上班日按工作日计。",
+        f"{package_versions()['chinesecalendar'] or '—'}）确定，调休上班日按工作日计。",
         style="note",
     )
 
@@ -186,8 +174,7 @@ def run_record(sec: Section) -> None:
         (Column("文件"), Column("校验值"), Column("行数", "int")),
         rows,
     )
-    versions = [(p, _version(p)) for p in PACKAGES]
-    versions.insert(1, ("Python", platform.python_version()))
+    versions = [(name, v or "—") for name, v in package_versions().items()]
     sec.table("软件版本", (Column("组件"), Column("版本")), versions)
     sec.paragraph(
         f"报告期间：{sec.period.title_zh}（{sec.period.range_zh}）；报告日期："
@@ -201,13 +188,6 @@ def _plain(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "—"
 
 
 def _sha256(path) -> str:
