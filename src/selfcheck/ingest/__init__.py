@@ -10,12 +10,13 @@ Modules, one concern each:
   booleans, enums);
 * :mod:`~selfcheck.ingest.checks` — the contract as pandera schemas;
 * :mod:`~selfcheck.ingest.read` — one file → the period's typed rows + quality record;
-* :mod:`~selfcheck.ingest.cache` — the Parquet cache; :mod:`~selfcheck.ingest.store` —
+* :mod:`~selfcheck.ingest.cache` — the Arrow file cache; :mod:`~selfcheck.ingest.store` —
   :class:`DataStore`, what the runner and the notebooks use.
 
 See docs/ingest.md.
 """
 
+from selfcheck.ingest import memory  # noqa: F401  (sets Arrow's allocator first)
 from selfcheck.ingest.columns import DatasetMapping
 from selfcheck.ingest.parse import FALSE_VALUES, TRUE_VALUES
 from selfcheck.ingest.read import MAX_BAD_SHARE, ingest, read_dataset, to_pandas
