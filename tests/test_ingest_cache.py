@@ -88,7 +88,7 @@ def test_validate_builds_the_cache_and_notebooks_read_it(tmp_path, data, monkeyp
     config = load_config(write_params(tmp_path, data))
     quality = quality_mod.record_quality(config)
     cache = config.output_dir / "cache"
-    assert sorted(p.stem for p in cache.glob("*.parquet")) == sorted(DATASETS)
+    assert sorted(p.stem for p in cache.glob("*.arrow")) == sorted(DATASETS)
     record = json.loads((config.output_dir / "data_quality.json").read_text(encoding="utf-8"))
     calls = next(d for d in record["datasets"] if d["name"] == "calls")
     assert calls["format"] == "CSV" and calls["encoding"] == "UTF-8" and calls["header_row"] == 1
@@ -146,7 +146,7 @@ def test_comparison_quarters_are_cached_too(tmp_path):
     config = load_config(write_params(tmp_path, root))
     quality_mod.record_quality(config)
     for p in (Q3.previous(), Q3.year_ago()):
-        assert (tmp_path / "outputs" / str(p) / "cache" / "calls.parquet").exists()
+        assert (tmp_path / "outputs" / str(p) / "cache" / "calls.arrow").exists()
     assert not (tmp_path / "outputs" / str(Q3.shift(-2)) / "cache").exists()
 
 
@@ -154,7 +154,7 @@ def test_store_without_config_has_no_cache(tmp_path, data):
     store = DataStore(lambda p: data / str(p))
     assert set(store.validate(Q3)) == set(DATASETS)
     assert store.get("calls", Q3) is store.get("calls", Q3)
-    assert not list(tmp_path.rglob("*.parquet"))
+    assert not list(tmp_path.rglob("*.arrow"))
 
 
 def test_the_documented_mapping_example_is_valid(tmp_path, data):

@@ -4,7 +4,7 @@ The runner's first step (:func:`selfcheck.quality.record_quality`) validates the
 period with :meth:`DataStore.validate`, which hashes every input and (re)builds the
 cache where it is stale. Each notebook kernel then opens its own store; ``get``
 re-checks the input's size and modification time against the cache and, when they
-match, reads the Parquet cache instead of parsing the export again.
+match, reads the cached Arrow file instead of parsing the export again.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ class DataStore:
         stamp = cache.Stamp.of(path)
         cpath = None
         if self._cache_dir_for is not None:
-            cpath = self._cache_dir_for(period) / f"{name}.parquet"
+            cpath = self._cache_dir_for(period) / f"{name}{cache.SUFFIX}"
         sha = None
         if cpath is not None and cpath.exists():
             meta = cache.read_meta(cpath)
