@@ -3,8 +3,11 @@
 Started by :class:`selfcheck.kernels.KernelPool` as ``python -m selfcheck.forkserver
 FD``, FD being a UNIX socket the pool has already bound and put in listening state.
 It imports :func:`preload_modules` (IPython, pandas, pyarrow, matplotlib, seaborn,
-scipy, duckdb, the section modules, nbconvert) — while the runner validates the data
-— and only then accepts requests, so an early request simply waits for the warm-up.
+scipy, duckdb, the section modules) — while the runner validates the data — and only
+then accepts requests, so an early request simply waits for the warm-up. What only
+renderers and forked runs need (nbconvert, the runner; :func:`deferred_modules`) is
+imported afterwards, in the first pause between requests: on a run's first start the
+section kernels do not wait for it (the first HTML request comes a second later).
 It never runs notebook code itself: every kernel starts from the same state, modules
 imported and nothing executed, and what a section does dies with its process.
 
@@ -28,6 +31,9 @@ seconds, on ``stop``, or — once it has told a client it is stale, because a mo
 imported has changed on disk — when its last child is done. Only requests from the
 same user are taken. Import errors while preloading are not fatal: the module is left
 for the kernel to import (and to report in the notebook).
+
+``SELFCHECK_POOL_LOG=FILE`` (in the environment the server starts with) appends a line
+per reaped child: its kind, user and system CPU seconds, and the time it was reaped.
 """
 
 from __future__ import annotations
@@ -77,13 +83,24 @@ HTML_MODULES = ("nbconvert",)
 RUNNER_MODULES = ("selfcheck.cli", "selfcheck.runner", "selfcheck.engine", "selfcheck.quality")
 
 
-def preload_modules(*, runner: bool = False) -> list[str]:
-    """Everything a section kernel imports anyway, the registered section modules included
-    (and, for a shared server, what the runner imports: it forks runs too)."""
+def preload_modules() -> list[str]:
+    """Everything a section kernel imports anyway, the registered section modules included:
+    imported before the server takes its first request."""
     from selfcheck.sections import SECTIONS
 
-    sections = [f"selfcheck.sections.{s.id}" for s in SECTIONS]
-    return [*PRELOAD_BASE, *sections, *HTML_MODULES, *(RUNNER_MODULES if runner else ())]
+    return [*PRELOAD_BASE, *(f"selfcheck.sections.{s.id}" for s in SECTIONS)]
+
+
+def deferred_modules(*, runner: bool = False) -> list[str]:
+    """What the HTML renderers import (and, for a shared server, the runner: it forks runs
+    too): imported once the server is serving, when no request is waiting."""
+    return [*HTML_MODULES, *(RUNNER_MODULES if runner else ())]
+
+
+def freeze() -> None:
+    """What is imported stays: keep the collector of every fork off it (fewer pages copied)."""
+    gc.collect()
+    gc.freeze()
 
 
 def block_slow_imports() -> None:
@@ -111,16 +128,28 @@ def _preload(names: Iterable[str]) -> dict[str, str]:
     return failed
 
 
+_exporter = None  # the warm HTML exporter the renderers inherit: its templates are compiled
+
+
+def _html_exporter():
+    global _exporter
+    if _exporter is None:
+        from nbconvert import HTMLExporter
+
+        _exporter = HTMLExporter()
+    return _exporter
+
+
 def _warm_nbconvert() -> None:
-    """Render one tiny notebook, so the forked renderers find the templates compiled."""
+    """Render one tiny notebook, so the forked renderers find the templates compiled (a new
+    exporter compiles them again: half the time of rendering a section's notebook)."""
     try:
         import nbformat
-        from nbconvert import HTMLExporter
 
         nb = nbformat.v4.new_notebook()
         nb.cells.append(nbformat.v4.new_markdown_cell("# warm"))
         nb.cells.append(nbformat.v4.new_code_cell("1"))
-        HTMLExporter().from_notebook_node(nb)
+        _html_exporter().from_notebook_node(nb)
     except Exception:
         pass
 
@@ -143,6 +172,8 @@ class Server:
         self.last_request = time.monotonic()
         self._sources: list[tuple[str, tuple[int, int] | None]] = []
         self._selector: selectors.BaseSelector | None = None
+        self.deferred: list[str] = []  # modules to import in the first pause between requests
+        self.cpu_log = os.environ.get("SELFCHECK_POOL_LOG")
 
     def snapshot_sources(self) -> None:
         """Remember every imported module's file, to tell later whether one has changed."""
@@ -160,7 +191,10 @@ class Server:
             sel.register(sys.stdin.fileno(), selectors.EVENT_READ, "stdin")
         try:
             while True:
-                for key, _ in sel.select(timeout=0.2):
+                events = sel.select(timeout=0.05 if self.deferred else 0.2)
+                if not events and self.deferred:
+                    self._import_deferred()
+                for key, _ in events:
                     if key.data == "stdin":
                         if not os.read(sys.stdin.fileno(), 4096):
                             return  # the run is over (or its process died): stop
@@ -200,6 +234,8 @@ class Server:
                 self._stop_listening()
                 _reply(conn, {"ok": True})
             elif op in ("kernel", "html") or (op == "run" and self.idle is not None):
+                if op != "kernel" and self.deferred:
+                    self._import_deferred()  # what a renderer or a run needs, once, here
                 pid = os.fork()
                 if pid == 0:
                     self._child(op, request, conn, fds)  # never returns
@@ -217,6 +253,13 @@ class Server:
                 _reply(conn, {"error": f"{type(e).__name__}: {e}"})
         finally:
             conn.close()
+
+    def _import_deferred(self) -> None:
+        names, self.deferred = self.deferred, []
+        self.failed |= _preload(names)
+        if self.idle is not None:
+            self.snapshot_sources()  # everything is imported now
+        freeze()
 
     def _stop_listening(self) -> None:
         if self.stopping:
@@ -239,8 +282,13 @@ class Server:
                 return
             if pid == 0:
                 return
-            self.children.pop(pid, None)
+            op = self.children.pop(pid, None)
             self.children_cpu += usage.ru_utime + usage.ru_stime
+            if self.cpu_log:  # SELFCHECK_POOL_LOG: what each child cost, for benchmarks
+                with contextlib.suppress(OSError), open(self.cpu_log, "a") as f:
+                    f.write(
+                        f"{op}\t{usage.ru_utime:.3f}\t{usage.ru_stime:.3f}\t{time.time():.3f}\n"
+                    )
 
     def _shutdown(self) -> None:
         for pid, kind in list(self.children.items()):
@@ -459,9 +507,7 @@ def _die_with(pid: int | None) -> None:
 
 def _render(request: dict, conn: socket.socket) -> int:
     try:
-        from nbconvert import HTMLExporter
-
-        body, _ = HTMLExporter().from_filename(request["notebook"])
+        body, _ = _html_exporter().from_filename(request["notebook"])
         output = request["output"]
         tmp = f"{output}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
@@ -528,12 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
     server = Server(args.fd, idle=args.idle, path=args.path)
     block_slow_imports()
-    server.failed = _preload(preload_modules(runner=args.idle is not None))
-    if args.idle is not None:
-        server.snapshot_sources()
-    # what is imported stays: keep the collector of every fork off it (fewer pages copied)
-    gc.collect()
-    gc.freeze()
+    server.failed = _preload(preload_modules())
+    server.deferred = deferred_modules(runner=args.idle is not None)
+    freeze()
     server.serve()
     return 0
 
