@@ -206,6 +206,44 @@ def test_the_shared_server_outlives_a_run_and_forks_the_next(tmp_path, monkeypat
         assert stop_shared()
 
 
+def test_pool_start_warms_the_server_and_keep_warm_holds_it(tmp_path, monkeypatch):
+    """`selfcheck pool --start` leaves a warm shared server; `keep_warm` (what `selfcheck lab`
+    runs) keeps it from idling out, and starts a new one once it is gone."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from selfcheck.kernels import keep_warm, shared_status, stop_shared
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setenv("SELFCHECK_POOL_IDLE", "2")
+    kernel_environment()
+    started = subprocess.run(
+        [sys.executable, "-m", "selfcheck", "pool", "--start"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    stop = threading.Event()
+    try:
+        assert started.returncode == 0 and "预热内核池运行中" in started.stdout, started.stderr
+        pid = shared_status()["pid"]
+        threading.Thread(target=keep_warm, args=(stop, 0.5), daemon=True).start()
+        time.sleep(4)  # twice the idle time: only the pings keep it
+        assert shared_status()["pid"] == pid
+        assert stop_shared()
+        deadline = time.monotonic() + 60  # gone: the next ping starts (and warms) another
+        while (status := shared_status()) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert status is not None and status["pid"] != pid
+    finally:
+        stop.set()
+        time.sleep(0.6)
+        stop_shared()
+
+
 def test_a_kernel_ends_with_the_process_that_asked_for_it(pool, tmp_path):
     """As a spawned kernel ends with the runner that started it: a run killed mid-section
     leaves no kernel behind (nor a shared server kept busy by it)."""

@@ -52,9 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--from", dest="source", type=Path, default=None, help="作为模板的参数文件")
 
     pool = sub.add_parser(
-        "pool", help="预热内核池：查看状态，或用 --stop 停止（run 之后常驻，空闲 15 分钟自动退出）"
+        "pool",
+        help="预热内核池：查看状态，--start 启动，--stop 停止（run 之后常驻，空闲 15 分钟自动退出；"
+        "lab 打开期间一直保持）",
     )
     pool.add_argument("--stop", action="store_true", help="停止本环境的预热内核池")
+    pool.add_argument("--start", action="store_true", help="现在启动（预热）本环境的内核池")
 
     lab = sub.add_parser("lab", help="在本环境中打开 JupyterLab（笔记本目录）")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="传给 jupyter lab 的其他参数")
@@ -157,10 +160,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"已创建 {path}")
         return 0
     if args.command == "pool":
-        from selfcheck.kernels import shared_status, stop_shared
+        from selfcheck.kernels import shared_status, start_shared, stop_shared
 
         if args.stop:
             print("预热内核池已停止。" if stop_shared() else "没有正在运行的预热内核池。")
+            return 0
+        if args.start and start_shared() is None:
+            print("本环境不使用预热内核池（无 fork，或 SELFCHECK_POOL_IDLE=0）。")
             return 0
         status = shared_status()
         if status is None:
@@ -172,11 +178,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
         return 0
     if args.command == "lab":
+        import threading
+
+        from selfcheck.kernels import keep_warm, start_shared
         from selfcheck.runner import kernel_environment, notebooks_dir
 
         kernel_environment()
+        # the warm server stays up while JupyterLab is open: `run --only` never waits for it
+        stop = threading.Event()
+        if start_shared() is not None:
+            threading.Thread(target=keep_warm, args=(stop,), name="keep-warm", daemon=True).start()
         cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={notebooks_dir()}", *args.extra]
-        return subprocess.call(cmd, env=os.environ.copy())
+        try:
+            return subprocess.call(cmd, env=os.environ.copy())
+        finally:
+            stop.set()
     raise AssertionError(args.command)
 
 

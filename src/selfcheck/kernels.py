@@ -382,6 +382,26 @@ def shared_status() -> dict | None:
         return None
 
 
+def start_shared() -> KernelPool | None:
+    """Find this environment's shared server, or start one (it warms up in the background);
+    None where there can be none (no ``fork``, or ``SELFCHECK_POOL_IDLE=0``)."""
+    if idle_seconds() <= 0 or not fork_available():
+        return None
+    kernel_environment()
+    try:
+        return KernelPool(shared=True).start()
+    except (OSError, PoolError):
+        return None
+
+
+def keep_warm(stop: threading.Event, every: float = 60) -> None:
+    """Until ``stop`` is set, keep the shared server from idling out — a new one replaces it
+    when it has gone away or stale (`selfcheck lab` runs this while JupyterLab is open, so
+    re-running an edited section never waits for the warm-up)."""
+    while not stop.wait(every):
+        start_shared()
+
+
 def stop_shared(timeout: float = 10) -> bool:
     """Stop this environment's shared server (if any) once its kernels are done; True when
     one was stopped."""
