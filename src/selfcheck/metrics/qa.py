@@ -70,7 +70,7 @@ _BASE = {
     "visit": ("visits", None),
 }
 
-_PASS_TOLERANCE = 1e-9
+PASS_TOLERANCE = 1e-9  # float noise only: a score of exactly the pass mark passes
 
 
 def _numbers(s: pd.Series) -> np.ndarray:
@@ -82,6 +82,21 @@ def _dimension(s: pd.Series) -> np.ndarray:
     x = _numbers(s)
     with np.errstate(invalid="ignore"):
         return np.where((x < 0) | (x > 100), np.nan, x)
+
+
+def dimension_total(reviews: pd.DataFrame) -> np.ndarray:
+    """Per review, the sum of the three dimensions; NaN when one is empty or outside 0..100."""
+    return (
+        _dimension(reviews["professionalism"])
+        + _dimension(reviews["compliance"])
+        + _dimension(reviews["experience"])
+    )
+
+
+def passes(total: np.ndarray, pass_score: float) -> np.ndarray:
+    """Whether each review passes: a known score ≥ the pass mark (``p + c + e ≥ 3 × mark``)."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(total) & (total >= 3.0 * pass_score - PASS_TOLERANCE)
 
 
 def _mean(values: np.ndarray, empty_reason: str) -> Measure:
@@ -155,13 +170,12 @@ def qa(
         out["qa.score_mean"] = _missing(reason, sampled=True)
         out["qa.pass_rate"] = _missing(reason, sampled=True)
     else:
-        total = values["professionalism"] + values["compliance"] + values["experience"]
+        total = dimension_total(reviews)
         scored = ~np.isnan(total)
         score = total / 3.0
         empty = f"{REASON_EMPTY}：无三项评分均有效的质检记录"
         out["qa.score_mean"] = _mean(score[scored], empty)
-        with np.errstate(invalid="ignore"):
-            passed = scored & (total >= 3.0 * th.qa_pass_score - _PASS_TOLERANCE)
+        passed = passes(total, th.qa_pass_score)
         out["qa.pass_rate"] = replace(
             Measure.ratio(int(passed.sum()), int(scored.sum()), empty_reason=empty), sampled=True
         )
@@ -172,7 +186,7 @@ def qa(
             agents = _group_means(
                 codes, agent_ids, score, scored, "qa.score_mean.agent:", by_size=False
             )
-            agent_team = _teams(agent_ids, staff)
+            agent_team = agent_teams(agent_ids, staff)
             if agent_team is not None:
                 team_codes, team_names = pd.factorize(agent_team)
                 review_team = np.where(codes >= 0, team_codes[np.clip(codes, 0, None)], -1)
@@ -258,7 +272,7 @@ def _sampling_rate(
     )
 
 
-def _teams(agent_ids: np.ndarray, staff: pd.DataFrame | None) -> np.ndarray | None:
+def agent_teams(agent_ids: np.ndarray, staff: pd.DataFrame | None) -> np.ndarray | None:
     """The team of each agent (``未知班组`` when unknown); None without staff teams."""
     if staff is None or not {"agent_id", "team"} <= set(staff.columns):
         return None

@@ -69,7 +69,7 @@ SOURCE_LABEL = {
 }
 LOWEST_AGENTS = 5  # agents listed at least (the lowest means) …
 MAX_LISTED_AGENTS = 10  # … and at most, even when more fall below the pass mark
-_PASS_TOLERANCE = 1e-9  # as in metrics.qa: a score of exactly the pass mark passes
+_PASS_TOLERANCE = qa_metrics.PASS_TOLERANCE  # a mean of exactly the pass mark is not below it
 
 SAMPLED_COLUMNS = (  # the targets are named in the table's note
     Column("项目", "text", width=0.16),
@@ -750,14 +750,9 @@ def review_frame(sec: Section) -> pd.DataFrame | None:
         return None
     if any(d not in reviews.columns for d in qa_metrics.DIMENSIONS):
         return None
-    total = np.zeros(len(reviews))
-    for d in qa_metrics.DIMENSIONS:
-        x = pd.to_numeric(reviews[d], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            total = total + np.where((x < 0) | (x > 100), np.nan, x)
+    total = qa_metrics.dimension_total(reviews)
     scored = ~np.isnan(total)
-    with np.errstate(invalid="ignore"):
-        passed = scored & (total >= 3.0 * sec.config.thresholds.qa_pass_score - _PASS_TOLERANCE)
+    passed = qa_metrics.passes(total, sec.config.thresholds.qa_pass_score)
     if "critical_error" in reviews.columns:
         critical = reviews["critical_error"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     else:
@@ -778,17 +773,7 @@ def review_frame(sec: Section) -> pd.DataFrame | None:
 
 def agent_teams(sec: Section, agent_ids: pd.Series) -> np.ndarray | None:
     """The team of each agent id (``未知班组`` when unknown); None without staff teams."""
-    staff = sec.data("staff")
-    if staff is None or not {"agent_id", "team"} <= set(staff.columns):
-        return None
-    lookup = pd.Series(
-        staff["team"].astype("string").str.strip().to_numpy(dtype=object),
-        index=staff["agent_id"].astype("string").to_numpy(dtype=object),
-    )
-    lookup = lookup[~lookup.index.duplicated(keep="first")]
-    team = pd.Series(agent_ids.to_numpy(dtype=object)).map(lookup).astype("string")
-    unknown = (team.isna() | team.eq("").fillna(True)).to_numpy(dtype=bool)
-    return np.where(unknown, UNKNOWN_TEAM, team.to_numpy(dtype=object))
+    return qa_metrics.agent_teams(agent_ids.to_numpy(dtype=object), sec.data("staff"))
 
 
 def agent_frame(sec: Section) -> pd.DataFrame:
