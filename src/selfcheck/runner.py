@@ -32,6 +32,7 @@ from selfcheck.config import Config, load_config
 from selfcheck.docx_writer import write_docx
 from selfcheck.errors import SectionError, SelfcheckError
 from selfcheck.forkserver import block_slow_imports
+from selfcheck.ingest import memory
 from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.quality import record_quality
@@ -144,6 +145,7 @@ def _run(
 
     t = time.perf_counter()
     quality = record_quality(config)
+    memory.release()
     timings = {"validate": round(time.perf_counter() - t, 3)}
     echo(
         f"数据校验完成：{len(quality)} 个数据集，"
