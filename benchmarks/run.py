@@ -12,10 +12,12 @@ a. the full run on the default sample quarter (``selfcheck run``), against the s
 b. re-running one edited section and re-assembling (``selfcheck run --only``), for
    every registered section;
 c. the large quarter (``selfcheck sample --scale large``: ~10M calls) from CSV (the
-   Parquet cache deleted before each run) and again from the cache;
+   cache deleted before each run) and again from the cache;
 d. peak memory of the whole process tree of each run, kernels included.
 
-Memory: a thread samples every process of the tree (the command and all its
+Memory is measured in one extra run per figure, not in the timed runs (sampling ``/proc``
+every 50 ms costs ~15 % of a core: it would slow the runs it times). In that run a
+thread samples every process of the tree (the command and all its
 descendants, found through ``/proc/*/stat``) every 50 ms and sums ``Rss`` and ``Pss``
 from ``/proc/<pid>/smaps_rollup``. The RSS sum counts the pages the forked kernels
 share with the fork server once per process (an upper bound); the PSS sum divides
@@ -176,12 +178,22 @@ class SharedServer:
 
 
 def measure(
-    commands: list[list[str]], env: dict[str, str], log: Path, server: SharedServer | None = None
+    commands: list[list[str]],
+    env: dict[str, str],
+    log: Path,
+    server: SharedServer | None = None,
+    *,
+    memory: bool = False,
 ) -> dict:
-    """Run commands one after another; wall, CPU and peak memory of the whole thing.
+    """Run commands one after another; wall and CPU of the whole thing and, with ``memory``,
+    its peak memory.
 
-    With a shared server, its process tree (the forked run, kernels, renderers) is sampled
-    too, and the CPU of the children it reaped meanwhile is added."""
+    The memory sampler reads ``/proc`` every 50 ms — ``smaps_rollup`` walks the page tables
+    of every process of the tree — and that costs ~1.2 s of CPU in an 8 s run: on two
+    cores it slows the run it observes. So timed runs are not sampled; each figure gets one
+    extra run with the sampler for its memory. With a shared server, its process tree (the
+    forked run, kernels, renderers) is sampled too, and the CPU of the children it reaped
+    meanwhile is added."""
     wall = cpu = 0.0
     peak_rss = peak_pss = processes = 0
     hello = server.hello() if server else None
@@ -194,11 +206,13 @@ def measure(
             t = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
             sampler = TreeSampler(proc.pid, server_pid)
-            sampler.start()
+            if memory:
+                sampler.start()
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
             wall += time.perf_counter() - t
-            sampler.stop()
+            if memory:
+                sampler.stop()
             cpu += usage.ru_utime + usage.ru_stime
             peak_rss, peak_pss = max(peak_rss, sampler.peak_rss), max(peak_pss, sampler.peak_pss)
             processes = max(processes, sampler.peak_processes)
@@ -221,7 +235,9 @@ def measure(
     }
 
 
-def summary(samples: list[dict]) -> dict:
+def summary(samples: list[dict], memory: dict) -> dict:
+    """Medians of the timed runs; the peak memory of the sampled run."""
+
     def med(key: str) -> float:
         return round(statistics.median(s[key] for s in samples), 3)
 
@@ -229,9 +245,10 @@ def summary(samples: list[dict]) -> dict:
         "median_seconds": med("seconds"),
         "median_cpu_seconds": med("cpu_seconds"),
         "median_other_cpu_s": med("other_cpu_s"),
-        "peak_rss_bytes": max(s["peak_rss_bytes"] for s in samples),
-        "peak_pss_bytes": max(s["peak_pss_bytes"] for s in samples),
+        "peak_rss_bytes": memory["peak_rss_bytes"],
+        "peak_pss_bytes": memory["peak_pss_bytes"],
         "runs": samples,
+        "memory_run": memory,
     }
 
 
@@ -380,7 +397,9 @@ def part_a(params: Path, runs: int, sc: Scenario, log: Path) -> dict:
         cold.append(measure([fast_command(params)], sc.cold, log))
         cold_breakdown = breakdown(params)
         base.append(measure(baseline_commands(params), sc.cold, log))
-    warm_s, cold_s, base_s = summary(warm), summary(cold), summary(base)
+    warm_s = summary(warm, measure([fast_command(params)], sc.warm, log, sc.server, memory=True))
+    cold_s = summary(cold, measure([fast_command(params)], sc.cold, log, memory=True))
+    base_s = summary(base, measure(baseline_commands(params), sc.cold, log, memory=True))
     return {
         "fast": warm_s | {"breakdown": warm_breakdown},
         "fast_cold_pool": cold_s | {"breakdown": cold_breakdown},
@@ -403,10 +422,14 @@ def part_b(params: Path, runs: int, sc: Scenario, log: Path, only: list[str]) ->
             notebook.touch()  # "edited"
             cmd = fast_command(params, "--only", section_id)
             samples.append(measure([cmd], sc.warm, log, sc.server))
-        out[section_id] = summary(samples) | {"breakdown": breakdown(params)}
+        notebook.touch()
+        peak = measure([cmd], sc.warm, log, sc.server, memory=True)
+        out[section_id] = summary(samples, peak) | {"breakdown": breakdown(params)}
     first = "response" if "response" in only else only[0]  # the heaviest independent section
-    samples = [measure([fast_command(params, "--only", first)], sc.cold, log) for _ in range(runs)]
-    out[f"{first} (cold pool)"] = summary(samples) | {"breakdown": breakdown(params)}
+    cmd = fast_command(params, "--only", first)
+    samples = [measure([cmd], sc.cold, log) for _ in range(runs)]
+    peak = measure([cmd], sc.cold, log, memory=True)
+    out[f"{first} (cold pool)"] = summary(samples, peak) | {"breakdown": breakdown(params)}
     return out
 
 
@@ -420,9 +443,13 @@ def part_c(params: Path, runs: int, sc: Scenario, log: Path) -> dict:
         csv.append(measure([fast_command(params)], sc.warm, log, sc.server))
         csv_breakdown = breakdown(params)
         cached.append(measure([fast_command(params)], sc.warm, log, sc.server))
+    cache_breakdown = breakdown(params)
+    shutil.rmtree(cache, ignore_errors=True)
+    csv_peak = measure([fast_command(params)], sc.warm, log, sc.server, memory=True)
+    cache_peak = measure([fast_command(params)], sc.warm, log, sc.server, memory=True)
     return {
-        "csv": summary(csv) | {"breakdown": csv_breakdown},
-        "cache": summary(cached) | {"breakdown": breakdown(params)},
+        "csv": summary(csv, csv_peak) | {"breakdown": csv_breakdown},
+        "cache": summary(cached, cache_peak) | {"breakdown": cache_breakdown},
     }
 
 

@@ -37,10 +37,13 @@ def test_the_baseline_is_plain_papermill_once_per_notebook_then_the_assembly(ben
 def test_measure_sums_the_tree(bench, tmp_path):
     grandchild = "import time; x = b'x' * (200 << 20); time.sleep(0.5)"
     child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
-    got = bench.measure([[sys.executable, "-c", child]], dict(bench.environment()), tmp_path / "l")
+    env = dict(bench.environment())
+    got = bench.measure([[sys.executable, "-c", child]], env, tmp_path / "l", memory=True)
     assert got["seconds"] > 0 and got["cpu_seconds"] > 0
     assert got["peak_rss_bytes"] > 200 << 20  # the grandchild's buffer is counted
     assert got["peak_processes"] >= 2
+    timed = bench.measure([[sys.executable, "-c", child]], env, tmp_path / "l")
+    assert timed["cpu_seconds"] > 0 and timed["peak_rss_bytes"] == 0  # not observed
 
 
 @pytest.mark.integration
