@@ -5,9 +5,10 @@ FD``, FD being a UNIX socket the pool has already bound and put in listening sta
 It imports :func:`preload_modules` (IPython, pandas, pyarrow, matplotlib, seaborn,
 scipy, duckdb, the section modules) — while the runner validates the data — and only
 then accepts requests, so an early request simply waits for the warm-up. What only
-renderers and forked runs need (nbconvert, the runner; :func:`deferred_modules`) is
-imported afterwards, in the first pause between requests: on a run's first start the
-section kernels do not wait for it (the first HTML request comes a second later).
+renderers need (nbconvert) is imported afterwards, in the first pause between requests:
+on a run's first start the section kernels do not wait for it (the first HTML request
+comes a second later); what only a forked run needs (the runner: shared servers) once
+the run that started the server is over — it is for the next one.
 It never runs notebook code itself: every kernel starts from the same state, modules
 imported and nothing executed, and what a section does dies with its process.
 
@@ -91,10 +92,11 @@ def preload_modules() -> list[str]:
     return [*PRELOAD_BASE, *(f"selfcheck.sections.{s.id}" for s in SECTIONS)]
 
 
-def deferred_modules(*, runner: bool = False) -> list[str]:
-    """What the HTML renderers import (and, for a shared server, the runner: it forks runs
-    too): imported once the server is serving, when no request is waiting."""
-    return [*HTML_MODULES, *(RUNNER_MODULES if runner else ())]
+def deferred_modules(*, runner: bool = False) -> tuple[list[str], list[str]]:
+    """What the HTML renderers import — imported once the server is serving, when no
+    request is waiting — and, for a shared server, what the runner imports (it forks runs
+    too) — imported when, besides, no child is left: after the run that started it."""
+    return list(HTML_MODULES), list(RUNNER_MODULES if runner else ())
 
 
 def freeze() -> None:
@@ -117,13 +119,14 @@ def block_slow_imports() -> None:
 def _preload(names: Iterable[str]) -> dict[str, str]:
     import importlib
 
+    names = list(names)
     failed = {}
     for name in names:
         try:
             importlib.import_module(name)
         except Exception as e:  # the kernel will import it again and show the error
             failed[name] = f"{type(e).__name__}: {e}"
-    if "nbconvert" in sys.modules:
+    if "nbconvert" in names and "nbconvert" in sys.modules:
         _warm_nbconvert()
     return failed
 
@@ -172,7 +175,9 @@ class Server:
         self.last_request = time.monotonic()
         self._sources: list[tuple[str, tuple[int, int] | None]] = []
         self._selector: selectors.BaseSelector | None = None
-        self.deferred: list[str] = []  # modules to import in the first pause between requests
+        # modules to import in the first pause between requests; and once no child is left
+        self.deferred: list[str] = []
+        self.deferred_idle: list[str] = []
         self.cpu_log = os.environ.get("SELFCHECK_POOL_LOG")
 
     def snapshot_sources(self) -> None:
@@ -191,9 +196,12 @@ class Server:
             sel.register(sys.stdin.fileno(), selectors.EVENT_READ, "stdin")
         try:
             while True:
-                events = sel.select(timeout=0.05 if self.deferred else 0.2)
+                pending = self.deferred or self.deferred_idle
+                events = sel.select(timeout=0.05 if pending else 0.2)
                 if not events and self.deferred:
                     self._import_deferred()
+                elif not events and self.deferred_idle and not self.children:
+                    self._import_deferred(idle=True)
                 for key, _ in events:
                     if key.data == "stdin":
                         if not os.read(sys.stdin.fileno(), 4096):
@@ -236,6 +244,8 @@ class Server:
             elif op in ("kernel", "html") or (op == "run" and self.idle is not None):
                 if op != "kernel" and self.deferred:
                     self._import_deferred()  # what a renderer or a run needs, once, here
+                if op == "run" and self.deferred_idle:
+                    self._import_deferred(idle=True)
                 pid = os.fork()
                 if pid == 0:
                     self._child(op, request, conn, fds)  # never returns
@@ -254,11 +264,14 @@ class Server:
         finally:
             conn.close()
 
-    def _import_deferred(self) -> None:
-        names, self.deferred = self.deferred, []
+    def _import_deferred(self, *, idle: bool = False) -> None:
+        if idle:
+            names, self.deferred_idle = self.deferred_idle, []
+        else:
+            names, self.deferred = self.deferred, []
         self.failed |= _preload(names)
         if self.idle is not None:
-            self.snapshot_sources()  # everything is imported now
+            self.snapshot_sources()  # what is imported now
         freeze()
 
     def _stop_listening(self) -> None:
@@ -575,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     server = Server(args.fd, idle=args.idle, path=args.path)
     block_slow_imports()
     server.failed = _preload(preload_modules())
-    server.deferred = deferred_modules(runner=args.idle is not None)
+    server.deferred, server.deferred_idle = deferred_modules(runner=args.idle is not None)
     freeze()
     server.serve()
     return 0
