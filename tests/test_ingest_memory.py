@@ -1,20 +1,29 @@
 import subprocess
 import sys
 
-import pyarrow as pa
+import pytest
+
+CODE = "import selfcheck.ingest, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
 
 
-def _has_jemalloc() -> bool:
-    try:
-        pa.jemalloc_memory_pool()
-    except (NotImplementedError, pa.ArrowNotImplementedError):
-        return False
-    return True
+def _backend(env_pool: str | None = None) -> str:
+    import os
+
+    env = dict(os.environ)
+    env.pop("ARROW_DEFAULT_MEMORY_POOL", None)
+    if env_pool:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = env_pool
+    out = subprocess.run(
+        [sys.executable, "-c", CODE], capture_output=True, text=True, check=True, env=env
+    )
+    return out.stdout.strip()
 
 
-def test_reading_data_allocates_with_jemalloc_where_available():
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_reading_data_allocates_with_glibc_on_linux():
     # a fresh interpreter: importing the ingest package is what switches the allocator
-    code = "import selfcheck.ingest, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    expected = "jemalloc" if _has_jemalloc() else pa.default_memory_pool().backend_name
-    assert out.stdout.strip() == expected
+    assert _backend() == "system"
+
+
+def test_the_environment_choice_wins():
+    assert _backend("mimalloc") == "mimalloc"
