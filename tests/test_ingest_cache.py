@@ -94,7 +94,7 @@ def test_validate_builds_the_cache_and_notebooks_read_it(tmp_path, data, monkeyp
     assert calls["format"] == "CSV" and calls["encoding"] == "UTF-8" and calls["header_row"] == 1
 
     _forbid_parsing(monkeypatch)
-    fresh = DataStore(config.data_dir)  # what section.py does, in another kernel
+    fresh = DataStore(config.data_dir)  # as a notebook may pass it, in another kernel
     for name in DATASETS:
         expected, _ = read_dataset(data / "2026Q3" / f"{name}.csv", DATASETS[name], Q3)
         pd.testing.assert_frame_equal(fresh.get(name, Q3), expected)

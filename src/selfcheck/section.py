@@ -40,7 +40,7 @@ class Section:
             raise ParamsError(
                 f"笔记本参数 period={period} 与参数文件中的期间 {self.config.period} 不一致"
             )
-        self.store = DataStore(self.config.data_dir)
+        self.store = DataStore(self.config)
         self.history = HistoryStore(self.config.output_root / HISTORY_FILE)
         self.folder: Path = self.config.output_dir / "sections" / section_id
         if self.folder.exists():

@@ -40,7 +40,7 @@ def _config_of(source: Any):
 
     if isinstance(source, Config):
         return source
-    owner = getattr(source, "__self__", None)  # DataStore(config.data_dir), as section.py does
+    owner = getattr(source, "__self__", None)  # DataStore(config.data_dir): the same
     if isinstance(owner, Config) and getattr(source, "__func__", None) is Config.data_dir:
         return owner
     return None
