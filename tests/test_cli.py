@@ -61,3 +61,25 @@ def test_python_dash_m_works():
         [sys.executable, "-m", "selfcheck", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("selfcheck ")
+
+
+def test_lab_passes_jupyterlab_options_through(monkeypatch):
+    from selfcheck import kernels
+
+    called = {}
+    monkeypatch.setattr(kernels, "start_shared", lambda: None)  # no server in this test
+    monkeypatch.setattr(
+        subprocess, "call", lambda cmd, env=None: called.setdefault("cmd", cmd) and 0
+    )
+    assert main(["lab", "--no-browser", "--port", "8899"]) == 0
+    cmd = called["cmd"]
+    assert cmd[1:3] == ["-m", "jupyterlab"] and cmd[-3:] == ["--no-browser", "--port", "8899"]
+    assert any(a.startswith("--notebook-dir=") for a in cmd)
+
+
+def test_unknown_options_of_other_commands_are_errors(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as e:
+        main(["sections", "--bogus"])
+    assert e.value.code == 2 and "--bogus" in capsys.readouterr().err

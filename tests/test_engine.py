@@ -206,6 +206,23 @@ def test_the_shared_server_outlives_a_run_and_forks_the_next(tmp_path, monkeypat
         assert stop_shared()
 
 
+def test_the_server_key_ignores_shell_noise_but_not_what_shapes_imports(monkeypatch):
+    """`make report` (MAKEFLAGS, MAKELEVEL) and a plain terminal share one warm server;
+    a different matplotlib backend or PYTHONPATH does not."""
+    from selfcheck.kernels import server_key
+
+    base = server_key()
+    for name, value in (("MAKEFLAGS", "w"), ("MAKELEVEL", "1"), ("TERM", "dumb"), ("PATH", "/x")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SELFCHECK_POOL_IDLE", "5")
+    assert server_key() == base
+    monkeypatch.setenv("MPLBACKEND", "svg")
+    assert server_key() != base
+    monkeypatch.undo()
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    assert server_key() != base
+
+
 def test_pool_start_warms_the_server_and_keep_warm_holds_it(tmp_path, monkeypatch):
     """`selfcheck pool --start` leaves a warm shared server; `keep_warm` (what `selfcheck lab`
     runs) keeps it from idling out, and starts a new one once it is gone."""

@@ -68,7 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # `selfcheck lab --no-browser …`: JupyterLab's own options pass through untouched
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "lab":
+        args.extra = [*unknown, *args.extra]
     if args.command == "run" and args.engine != "papermill":
         from selfcheck.kernels import run_in_server
 

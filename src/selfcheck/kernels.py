@@ -28,9 +28,16 @@ from selfcheck.errors import ParamsError
 IN_SERVER: str | None = None  # in a run forked by a shared server: that server's socket
 START_TIMEOUT = 120  # seconds to wait for the server's warm-up (imports) before giving up
 IDLE_SECONDS = 900  # a shared server stops after this long without a request (SELFCHECK_POOL_IDLE)
-# variables that differ between two shells of one user and change no import
-VOLATILE_ENV = ("PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES", "TERM_SESSION_ID", "WINDOWID")
-VOLATILE_PREFIXES = ("SSH_", "TMUX", "JPY_", "PYTEST_", "SELFCHECK_POOL")
+# the variables that can shape what the server imports (or what its modules read once, at
+# import): they tell shared servers apart. Anything else — make's MAKEFLAGS, a terminal's
+# TERM, PATH — does not: the kernels and runs it forks get the requester's own environment.
+KEY_ENV = ("HOME", "TZ", "LANG", "TMPDIR", "VIRTUAL_ENV", "CONDA_PREFIX")
+KEY_ENV_PREFIXES = (
+    "PYTHON", "LD_", "DYLD_", "JUPYTER", "IPYTHON", "MPL", "MATPLOTLIB", "ARROW_", "OMP_",
+    "OPENBLAS", "MKL_", "NUMEXPR", "LC_", "XDG_CONFIG", "XDG_DATA", "XDG_CACHE", "SELFCHECK_",
+    "PYDEVD",
+)  # fmt: skip
+NOT_KEY_PREFIXES = ("SELFCHECK_POOL",)
 ENGINES = ("selfcheck", "papermill")  # warm forked kernels | Papermill's engine, cold kernels
 
 
@@ -342,14 +349,15 @@ def runtime_dir() -> Path:
 
 
 def server_key() -> str:
-    """One shared server per interpreter, package location and environment (as the kernels
-    get it: after :func:`kernel_environment`). ``sys.path`` follows from these."""
+    """One shared server per interpreter, package location and the environment variables
+    that shape its imports (:data:`KEY_ENV`, :data:`KEY_ENV_PREFIXES`; as the kernels get
+    them: after :func:`kernel_environment`). ``sys.path`` follows from these."""
     from selfcheck import __version__
 
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in VOLATILE_ENV and not k.startswith(VOLATILE_PREFIXES)
+        if (k in KEY_ENV or k.startswith(KEY_ENV_PREFIXES)) and not k.startswith(NOT_KEY_PREFIXES)
     }
     text = json.dumps(
         [sys.executable, sys.prefix, sys.version, __version__, __file__, env],
