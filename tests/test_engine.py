@@ -50,14 +50,9 @@ def execute(pool: KernelPool, nb: nbformat.NotebookNode, folder, name: str) -> d
 
 def gone(pid: int, timeout: float = 5) -> bool:
     """The process has exited and been reaped (by the fork server, its parent)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
+    from selfcheck.kernels import wait_exited
+
+    return wait_exited(pid, timeout)
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +224,6 @@ def test_pool_start_warms_the_server_and_keep_warm_holds_it(tmp_path, monkeypatc
     import subprocess
     import sys
     import threading
-    import time
 
     from selfcheck.kernels import keep_warm, shared_status, stop_shared
 

@@ -421,6 +421,11 @@ def stop_shared(timeout: float = 10) -> bool:
         pool._request({"op": "stop"}, connect_only=True)
     except PoolError:
         return False
+    return wait_exited(pid, timeout)
+
+
+def wait_exited(pid: int, timeout: float) -> bool:
+    """Whether process ``pid`` is gone (exited and reaped) within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -443,15 +448,10 @@ def run_in_server(argv: list[str]) -> int | None:
 
     if IN_SERVER or idle_seconds() <= 0 or not fork_available():
         return None
-    kernel_environment()
-    try:
-        path = runtime_dir() / f"pool-{server_key()}.sock"
-    except PoolError:
+    pool = _shared_handle()
+    if pool is None:
         return None
-    if not path.exists():
-        return None
-    pool = KernelPool(shared=True)
-    pool.socket_path = str(path)
+    path = pool.socket_path
     try:
         if pool._request({"op": "hello"}, connect_only=True).get("stale"):
             return None

@@ -346,9 +346,9 @@ def _compile_notebook_schema(sections: list[SectionDef]) -> None:
     several at once. A run forked from the warm server finds it compiled already."""
     import nbformat
 
-    for s in sections[:1]:
+    if sections:
         with contextlib.suppress(Exception):  # a broken notebook is reported by its section
-            nbformat.read(str(notebooks_dir() / s.notebook), as_version=4)
+            nbformat.read(str(notebooks_dir() / sections[0].notebook), as_version=4)
 
 
 def _first_line(text: str) -> str:

@@ -50,4 +50,4 @@ def release() -> None:
             ctypes.CDLL(None).malloc_trim(0)
 
 
-BACKEND = choose_pool()
+choose_pool()
