@@ -3,8 +3,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from selfcheck.data import DataStore, read_dataset
 from selfcheck.errors import DataError
+from selfcheck.ingest import DataStore, read_dataset
 from selfcheck.period import Period
 from selfcheck.schema import DATASETS
 

@@ -1,4 +1,4 @@
-"""The ``columns:`` / ``max_bad_share`` parameters, the Parquet cache and the quality record."""
+"""The ``columns:`` / ``max_bad_share`` parameters, the Arrow file cache and the quality record."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from conftest import write_params
 
 from selfcheck import quality as quality_mod
 from selfcheck.config import load_config
-from selfcheck.data import DatasetMapping, DataStore, read_dataset
 from selfcheck.errors import DataError, ParamsError
+from selfcheck.ingest import DatasetMapping, DataStore, read_dataset
 from selfcheck.ingest import store as store_mod
 from selfcheck.period import Period
 from selfcheck.sample import generate

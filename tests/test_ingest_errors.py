@@ -11,8 +11,8 @@ import pytest
 from conftest import write_params
 
 from selfcheck.cli import main
-from selfcheck.data import DatasetMapping, DataStore, read_dataset
 from selfcheck.errors import DataError
+from selfcheck.ingest import DatasetMapping, DataStore, read_dataset
 from selfcheck.period import Period
 from selfcheck.schema import DATASETS
 

@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from selfcheck.data import DatasetMapping, read_dataset
+from selfcheck.ingest import DatasetMapping, read_dataset
 from selfcheck.period import Period
 from selfcheck.sample import generate
 from selfcheck.schema import DATASETS

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from selfcheck.config import Config
-from selfcheck.data import DatasetQuality, DataStore
 from selfcheck.errors import DataError
+from selfcheck.ingest import DatasetQuality, DataStore
 
 QUALITY_FILE = "data_quality.json"
 

@@ -22,8 +22,8 @@ import pandas as pd
 from selfcheck import charts, fmt
 from selfcheck.blocks import Column, Figure, Heading, Paragraph, SectionResult, Table
 from selfcheck.config import Config, load_config
-from selfcheck.data import DataStore
 from selfcheck.errors import ParamsError
+from selfcheck.ingest import DataStore
 from selfcheck.metrics.base import Metric
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.period import Period
