@@ -216,6 +216,9 @@ def test_the_server_key_ignores_shell_noise_but_not_what_shapes_imports(monkeypa
     monkeypatch.undo()
     monkeypatch.setenv("PYTHONPATH", "/elsewhere")
     assert server_key() != base
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/elsewhere")  # its socket may fall back to /tmp
+    assert server_key() != base
 
 
 def test_pool_start_warms_the_server_and_keep_warm_holds_it(tmp_path, monkeypatch):

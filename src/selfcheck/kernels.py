@@ -31,7 +31,9 @@ IDLE_SECONDS = 900  # a shared server stops after this long without a request (S
 # the variables that can shape what the server imports (or what its modules read once, at
 # import): they tell shared servers apart. Anything else — make's MAKEFLAGS, a terminal's
 # TERM, PATH — does not: the kernels and runs it forks get the requester's own environment.
-KEY_ENV = ("HOME", "TZ", "LANG", "TMPDIR", "VIRTUAL_ENV", "CONDA_PREFIX")
+# XDG_RUNTIME_DIR too: where it is too long for a socket path the socket falls back to
+# the temporary folder, which must not hand such a client another setting's server
+KEY_ENV = ("HOME", "TZ", "LANG", "TMPDIR", "VIRTUAL_ENV", "CONDA_PREFIX", "XDG_RUNTIME_DIR")
 KEY_ENV_PREFIXES = (
     "PYTHON", "LD_", "DYLD_", "JUPYTER", "IPYTHON", "MPL", "MATPLOTLIB", "ARROW_", "OMP_",
     "OPENBLAS", "MKL_", "NUMEXPR", "LC_", "XDG_CONFIG", "XDG_DATA", "XDG_CACHE", "SELFCHECK_",
