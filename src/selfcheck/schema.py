@@ -22,6 +22,7 @@ class ColumnSpec:
     enum: tuple[str, ...] = ()
     min_value: float | None = None  # inclusive lower bound for numbers
     unique: bool = False
+    unit: str | None = None  # durations: "s" (seconds) or "h" (hours); time-style values accepted
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,9 @@ DATASETS: dict[str, DatasetSpec] = {
                 _c("call_id", "通话编号", "str", True, unique=True),
                 _c("arrived_at", "来电时间", "datetime", True),
                 _c("outcome", "结果", "enum", True, enum=CALL_OUTCOMES),
-                _c("ring_seconds", "振铃时长", "number", min_value=0),
-                _c("queue_seconds", "排队时长", "number", min_value=0),
-                _c("talk_seconds", "通话时长", "number", min_value=0),
+                _c("ring_seconds", "振铃时长", "number", min_value=0, unit="s"),
+                _c("queue_seconds", "排队时长", "number", min_value=0, unit="s"),
+                _c("talk_seconds", "通话时长", "number", min_value=0, unit="s"),
                 _c("agent_id", "坐席", "str"),
                 _c("customer_id", "客户编号", "str"),
             ),
@@ -229,7 +230,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 _c("session_id", "培训场次", "str", True),
                 _c("date", "日期", "date", True),
                 _c("topic", "主题", "str", True),
-                _c("hours", "学时", "number", True, min_value=0),
+                _c("hours", "学时", "number", True, min_value=0, unit="h"),
                 _c("agent_id", "工号", "str", True),
                 _c("passed", "考核通过", "bool"),
                 _c("score", "考核成绩", "number"),
