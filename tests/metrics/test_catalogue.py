@@ -23,9 +23,7 @@ from selfcheck.metrics.catalogue import (
 from selfcheck.schema import DATASETS
 from selfcheck.thresholds import Thresholds
 
-SPEC = Path("/work/shared/spec/metrics.md")
-if not SPEC.exists():  # the repository's own copy, if the shared one moves
-    SPEC = Path(__file__).resolve().parents[2] / "spec" / "metrics.md"
+SPEC = Path(__file__).resolve().parents[2] / "docs" / "metric-catalogue.md"
 
 
 def _expand(cell: str) -> list[str]:
