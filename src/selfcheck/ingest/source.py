@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,12 +91,43 @@ def stray_files(folder: Path) -> list[str]:
     return out
 
 
-def sha256_of(path: Path) -> str:
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    size: int
+    newlines: int  # LF bytes: the line count of a CSV (but UTF-16), for its line numbers
+    ends_with_newline: bool
+
+
+_DIGESTS: dict[tuple, Digest] = {}  # (path, size, mtime, inode) → digest: one pass per file
+
+
+def _digest(path: Path) -> Digest:
+    """SHA-256 and line breaks of a file in one pass (counting costs ~1 % of hashing)."""
+    st = path.stat()
+    key = (str(path.absolute()), st.st_size, st.st_mtime_ns, st.st_ino)
+    got = _DIGESTS.get(key)
+    if got is not None:
+        return got
     h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(4 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    newlines = 0
+    last = b""
+    buf = bytearray(4 << 20)
+    view = memoryview(buf)
+    with path.open("rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+            newlines += int(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8, count=n) == 10))
+            last = bytes(view[n - 1 : n])
+    got = Digest(h.hexdigest(), st.st_size, newlines, last == b"\n")
+    if len(_DIGESTS) >= 64:
+        _DIGESTS.pop(next(iter(_DIGESTS)))
+    _DIGESTS[key] = got
+    return got
+
+
+def sha256_of(path: Path) -> str:
+    return _digest(path).sha256
 
 
 def read_source(path: Path, spec: DatasetSpec, mapping: DatasetMapping, *, params: str) -> RawTable:
@@ -106,11 +138,74 @@ def read_source(path: Path, spec: DatasetSpec, mapping: DatasetMapping, *, param
     if size == 0:
         raise _empty(path)
     suffix = path.suffix.lower()
+    _check_kind(path, suffix, spec.name)
     if suffix == ".parquet":
         return _read_parquet(path, spec, mapping, params)
     if suffix == ".xlsx":
         return _read_xlsx(path, spec, mapping, params)
     return _read_csv(path, spec, mapping, params)
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls/.doc, and encrypted .xlsx
+PARQUET_MAGIC = b"PAR1"
+
+
+def _check_kind(path: Path, suffix: str, name: str) -> None:
+    """A file whose content is not what its extension says (a renamed .xlsx, .xls, Parquet)."""
+    with path.open("rb") as f:
+        head = f.read(1 << 12)
+    kind = None
+    if head.startswith(ZIP_MAGIC):
+        kind = "zip"
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+            if any(n.startswith("xl/") for n in names):
+                kind = "xlsx"
+        except (zipfile.BadZipFile, OSError):
+            pass
+    elif head.startswith(OLE_MAGIC):
+        kind = "ole"
+    elif head.startswith(PARQUET_MAGIC):
+        kind = "parquet"
+    elif suffix != ".csv" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5].lower() in (
+        b"<html",
+        b"<!doc",
+        b"<?xml",
+        b"<tabl",
+    ):
+        kind = "html"
+    if kind is None or (kind, suffix) in (("xlsx", ".xlsx"), ("parquet", ".parquet")):
+        return
+    if kind in ("ole", "zip") and suffix == ".xlsx":
+        return  # an old .xls, a password-protected or broken .xlsx: the xlsx reader tells
+    if kind == "xlsx":
+        what = (
+            f"这其实是 Excel 文件（.xlsx），只是扩展名为 {path.suffix}：请把它改名为 {name}.xlsx。"
+            " (this is an Excel file: rename it to .xlsx)"
+        )
+    elif kind == "zip":
+        what = (
+            "这是一个 ZIP 压缩文件，不是数据表：请解压，把其中的数据文件放入数据目录。"
+            " (a ZIP archive: extract it)"
+        )
+    elif kind == "ole":
+        what = (
+            "这其实是旧版 Excel 文件（.xls）或其他 Office 二进制文件：请用 Excel 打开后另存为"
+            f" .xlsx（{name}.xlsx）。 (an old .xls file renamed: save it as .xlsx)"
+        )
+    elif kind == "parquet":
+        what = (
+            f"这其实是 Parquet 文件，只是扩展名为 {path.suffix}：请把它改名为 {name}.parquet。"
+            " (this is a Parquet file: rename it to .parquet)"
+        )
+    else:
+        what = (
+            "这是网页（HTML/XML）格式的表格，不是真正的 Excel 文件：请用 Excel 打开后另存为 .xlsx。"
+            " (an HTML/XML table: save it as .xlsx)"
+        )
+    raise DataError(f"{path}: {what}")
 
 
 def _empty(path: Path) -> DataError:
@@ -232,24 +327,57 @@ def _read_csv(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: st
     n_fields = len(match.cells)
     names = [f"f{i}" for i in range(n_fields)]
     wanted = {f"f{i}": c for c, i in match.positions.items()}
-    table, malformed, enc = _arrow_csv(path, enc, j + 1, names, list(wanted), delim)
+    table, skipped, enc = _arrow_csv(path, enc, header_row, names, list(wanted), delim)
     notes = []
     if j > 0:
         notes.append(f"跳过表头上方 {j} 行标题")
     if delim != ",":
         notes.append(f"分隔符为{DELIMITER_NAMES[delim]}")
     first_line = header_row + 1
-    lines_arr = None
-    if malformed:
-        bad_lines = np.array([ln for ln, _ in malformed], dtype=np.int64)
-        total = table.num_rows + len(malformed)
-        all_lines = np.arange(first_line, first_line + total, dtype=np.int64)
-        lines_arr = all_lines[~np.isin(all_lines, bad_lines)]
+
+    # the physical line of every record (what an editor shows): a record is one line unless
+    # a quoted value holds line breaks; blank lines are records too (all fields empty)
+    n_records = table.num_rows + len(skipped)
+    starts = None  # line of each record, when records and lines differ
+    if n_records != _line_count(path, enc) - header_row:
+        starts = _record_lines(path, enc, header_row, delim, n_fields, match.cells, n_records)
+        if starts is None:
+            notes.append("文件中的引号使行号无法精确对应，示例行号可能有偏差")
+    skipped_at = np.array([n - header_row - 1 for n, _, _ in skipped], dtype=np.int64)
+    rows_at = None  # record index of every row of the table
+    if len(skipped) or starts is not None:
+        rows_at = np.delete(np.arange(n_records, dtype=np.int64), skipped_at)
+
+    def line_of(records: np.ndarray) -> np.ndarray:
+        return starts[records] if starts is not None else records + first_line
+
+    malformed = [
+        (int(ln), t)
+        for ln, (_, t, empty) in zip(line_of(skipped_at), skipped, strict=True)
+        if not empty
+    ]
+    n_blank = sum(1 for *_, empty in skipped if empty)
+    columns = {wanted[k]: table.column(k) for k in table.column_names}
+    keep = _non_empty(path, enc, header_row, names, wanted, delim, table)
+    if keep is not None:
+        n_blank += int((~keep).sum())
+        if rows_at is None:
+            rows_at = np.arange(table.num_rows, dtype=np.int64)
+        rows_at = rows_at[keep]
+        stop = int(keep.sum())
+        if keep[:stop].all():  # empty rows at the end only (Excel's ,,,,,,): a slice
+            columns = {c: a.slice(0, stop) for c, a in columns.items()}
+        else:
+            mask = pa.array(keep)
+            columns = {c: a.filter(mask) for c, a in columns.items()}
+    if n_blank:
+        notes.append(f"忽略 {n_blank} 个空行（空行不是记录，不计入读入行数）")
+    num_rows = table.num_rows if keep is None else int(keep.sum())
     return RawTable(
-        columns={wanted[k]: table.column(k) for k in table.column_names},
-        num_rows=table.num_rows,
+        columns=columns,
+        num_rows=num_rows,
         first_line=first_line,
-        lines=lines_arr,
+        lines=None if rows_at is None else line_of(rows_at),
         format="CSV",
         encoding=enc.label,
         delimiter=delim,
@@ -261,18 +389,56 @@ def _read_csv(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: st
     )
 
 
+def _non_empty(
+    path: Path,
+    enc: Encoding,
+    skip: int,
+    names: list[str],
+    wanted: dict[str, str],
+    delim: str,
+    table: pa.Table,
+) -> np.ndarray | None:
+    """Which rows have a value in some field (None: all of them); vectorised.
+
+    A row whose columns of the contract are all empty is empty only if the other
+    fields are empty too: those are read (a second parse) only when such rows exist."""
+    if not table.num_rows or not table.num_columns:
+        return None
+    empty = None
+    for name in table.column_names:
+        nulls = table.column(name).is_null()
+        empty = nulls if empty is None else pc.and_(empty, nulls)
+    empty_np = empty.to_numpy(zero_copy_only=False)
+    if not empty_np.any():
+        return None
+    others = [n for n in names if n not in wanted]
+    if others:
+        rest, _, _ = _arrow_csv(path, enc, skip, names, others, delim)
+        if rest.num_rows == table.num_rows:
+            for name in others:
+                empty_np &= rest.column(name).is_null().to_numpy(zero_copy_only=False)
+    return ~empty_np
+
+
 def _arrow_csv(
     path: Path, enc: Encoding, skip: int, names: list[str], include: list[str], delim: str
-) -> tuple[pa.Table, list[tuple[int, str]], Encoding]:
-    malformed: list[tuple[int | None, str]] = []
-    multiline = False
+) -> tuple[pa.Table, list[tuple[int, str, bool]], Encoding]:
+    """The table, and the records pyarrow skipped: (record number, text, blank?).
+
+    Record numbers count from the file's first line (the skipped title and header lines
+    included); a blank line is a record with every field empty, so that each line is one."""
+    skipped: list[tuple[int | None, str, bool]] = []
+    blank_chars = f' \t\r\n"{delim}\u3000'
 
     def on_invalid(row) -> str:
-        malformed.append((row.number, row.text))
+        skipped.append((row.number, row.text, not row.text.strip(blank_chars)))
         return "skip"
 
+    def bad_count() -> int:
+        return sum(1 for *_, blank in skipped if not blank)
+
     def attempt(enc: Encoding, threads: bool, multiline: bool = False) -> pa.Table:
-        malformed.clear()
+        skipped.clear()
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(
@@ -283,7 +449,10 @@ def _arrow_csv(
                 use_threads=threads,
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=multiline
+                delimiter=delim,
+                invalid_row_handler=on_invalid,
+                newlines_in_values=multiline,
+                ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(include, pa.string()),
@@ -293,6 +462,7 @@ def _arrow_csv(
             ),
         )
 
+    multiline = False
     try:
         try:
             table = attempt(enc, True)
@@ -301,22 +471,200 @@ def _arrow_csv(
                 raise
             enc = _full_encoding(path)  # the first MiB was not representative
             table = attempt(enc, True)
-        if malformed:  # quoted values with line breaks (slower to parse, so only now)?
-            first = len(malformed)
+        if bad_count():  # quoted values with line breaks across blocks (slower, so only now)?
+            first = bad_count()
             table = attempt(enc, True, multiline=True)
-            if len(malformed) < first:
+            if bad_count() < first:
                 multiline = True
             else:
                 table = attempt(enc, True)
-                multiline = False
-        if malformed and any(n is None for n, _ in malformed):
+        if skipped and any(n is None for n, *_ in skipped):
             table = attempt(enc, False, multiline)  # single-threaded: pyarrow knows the lines
     except pa.ArrowInvalid as e:
         raise DataError(
             f"{path}: 无法解析 CSV 文件（{e}）。请检查引号是否成对、编码与分隔符是否一致。"
             " (the CSV cannot be parsed)"
         ) from None
-    return table, [(int(n or 0), t) for n, t in malformed], enc
+    return table, [(int(n or 0), t, b) for n, t, b in skipped], enc
+
+
+# -- physical lines ---------------------------------------------------------------------
+
+MAX_VALUE_LINES = 100  # a quoted value over more lines than this is an unclosed quote
+
+
+def _line_count(path: Path, enc: Encoding) -> int:
+    """Lines of the file as an editor counts them (a last line without line break counts)."""
+    if enc is UTF16:
+        text = path.read_text(encoding="utf-16")
+        return text.count("\n") + (bool(text) and not text.endswith("\n"))
+    d = _digest(path)
+    return d.newlines + (d.size > 0 and not d.ends_with_newline)
+
+
+def _file_bytes(path: Path, enc: Encoding):
+    """The file's bytes in chunks, in an encoding where ``"``, the delimiter and LF are bytes."""
+    if enc is UTF16:
+        yield path.read_text(encoding="utf-16").encode("utf-8")
+        return
+    with path.open("rb") as f:
+        yield from iter(lambda: f.read(16 << 20), b"")
+
+
+def _scan_lines(path: Path, enc: Encoding, delim: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per physical line: does its line break fall inside quotes; how many delimiters it has.
+
+    Quotes are counted, not parsed (``""`` inside a quoted value counts twice, so the
+    parity holds); vectorised, in chunks, with the parity carried over."""
+    inside_parts, delim_parts = [], []
+    parity = 0
+    pending = 0  # delimiters of the line that the next chunk continues
+    dbyte = ord(delim)
+    for chunk in _file_bytes(path, enc):
+        a = np.frombuffer(chunk, dtype=np.uint8)
+        nl = np.flatnonzero(a == 10)
+        q = np.flatnonzero(a == 34)
+        d = np.flatnonzero(a == dbyte)
+        inside_parts.append(((np.searchsorted(q, nl) + parity) & 1).astype(bool))
+        per_line = np.diff(np.concatenate(([0], np.searchsorted(d, nl)))).astype(np.int64)
+        if len(per_line):
+            per_line[0] += pending
+            pending = len(d) - int(np.searchsorted(d, nl[-1]))
+        else:
+            pending += len(d)
+        delim_parts.append(per_line)
+        parity = (parity + len(q)) & 1
+    inside = np.concatenate(inside_parts) if inside_parts else np.zeros(0, dtype=bool)
+    delims = np.concatenate(delim_parts) if delim_parts else np.zeros(0, dtype=np.int64)
+    if _line_count(path, enc) > len(inside):  # a last line without a line break ends a record
+        inside = np.append(inside, False)
+        delims = np.append(delims, pending)
+    return inside, delims
+
+
+def _record_lines(
+    path: Path,
+    enc: Encoding,
+    header_row: int,
+    delim: str,
+    n_fields: int,
+    header: list[str],
+    n_records: int,
+) -> np.ndarray | None:
+    """The first physical line of each record after the header; None if it cannot be told.
+
+    Stops with a DataError when a quote was opened and never closed: a value that spans
+    many lines shaped like whole records has swallowed them."""
+    inside, delims = _scan_lines(path, enc, delim)
+    inside, delims = inside[header_row:].copy(), delims[header_row:]
+    if len(inside):
+        inside[-1] = False  # the end of the file ends the last record, quote or not
+    ends = np.flatnonzero(~inside)  # index (after the header) of each record's last line
+    starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
+    span = ends - starts + 1
+    multi = np.flatnonzero(span > 1)
+    if len(multi):
+        # inner lines shaped like a whole record (at least as many delimiters as the header)
+        shaped = delims >= max(n_fields - 1, 1)
+        shaped[starts] = False
+        counts = np.add.reduceat(shaped.astype(np.int64), starts)
+        swallowed = multi[(counts[multi] >= 2) | (span[multi] > MAX_VALUE_LINES)]
+        if len(swallowed):
+            r = int(swallowed[0])
+            s, e = int(starts[r]), int(ends[r])
+            inner = np.flatnonzero(shaped[s + 1 : e + 1])
+            opened = s + int(inner[0]) if len(inner) else s  # the line before the first shaped
+            raise _unclosed_quote(
+                path,
+                enc,
+                delim,
+                header,
+                first=header_row + 1 + s,
+                opened=header_row + 1 + opened,
+                last=header_row + 1 + e,
+                shaped=int(counts[r]),
+            )
+    lines = starts.astype(np.int64) + header_row + 1
+    if len(lines) == n_records:
+        return lines
+    lines = _csv_record_lines(path, enc, header_row, delim)
+    return lines if lines is not None and len(lines) == n_records else None
+
+
+def _csv_record_lines(path: Path, enc: Encoding, header_row: int, delim: str) -> np.ndarray | None:
+    """The same, by Python's csv module (exact for quotes inside unquoted values; slower)."""
+    codec = "utf-8-sig" if enc.codec == "utf8" else enc.codec
+    out = []
+    try:
+        with path.open(encoding=codec, newline="") as f:
+            reader = csv.reader(f, delimiter=delim)
+            before = 0
+            for i, _ in enumerate(reader):
+                if i >= header_row:
+                    out.append(before + 1)
+                before = reader.line_num
+    except (csv.Error, UnicodeError):
+        return None
+    return np.array(out, dtype=np.int64)
+
+
+def _unclosed_quote(
+    path: Path,
+    enc: Encoding,
+    delim: str,
+    header: list[str],
+    *,
+    first: int,
+    opened: int,
+    last: int,
+    shaped: int,
+) -> DataError:
+    """The message for a quote that swallowed lines ``opened+1..last`` of a record that starts
+    on line ``first``: the column is found by walking the record's lines up to ``opened``."""
+    codec = "utf-8-sig" if enc.codec == "utf8" else enc.codec
+    field, field_at, in_quote, at_start, quote_line = 0, None, False, True, opened
+    with path.open(encoding=codec, errors="replace", newline="") as f:
+        for number, line in enumerate(f, start=1):
+            if number < first:
+                continue
+            text = line.rstrip("\r\n")
+            i = 0
+            while i < len(text):
+                ch = text[i]
+                if in_quote:
+                    if ch == '"':
+                        if text[i + 1 : i + 2] == '"':
+                            i += 1
+                        else:
+                            in_quote = False
+                elif ch == delim:
+                    field += 1
+                    at_start = True
+                    i += 1
+                    continue
+                elif ch == '"' and at_start:
+                    in_quote, field_at, quote_line = True, field, number
+                at_start = False
+                i += 1
+            if number >= opened:
+                break
+    if not in_quote:  # the walk disagrees with the count: name the line only
+        field_at, quote_line = None, opened
+    column = header[field_at] if field_at is not None and field_at < len(header) else ""
+    if field_at is None:
+        col, gist = "", ""
+    else:
+        col = f"“{column}”列（第 {field_at + 1} 列）" if column else f"第 {field_at + 1} 列"
+        gist = f", column {column or field_at + 1}"
+    n = last - quote_line
+    return DataError(
+        f"{path}: 第 {quote_line} 行{col}有一个英文双引号没有闭合：其后的 {n} 行"
+        f"（第 {quote_line + 1}–{last} 行，其中 {shaped} 行本身就是完整的记录）都被读成了这一个值，"
+        "这些记录会丢失，已停止。请在该值末尾补上英文双引号；如双引号是文字的一部分，请写成两个"
+        '（""）或改用中文引号，然后重新保存。 (unbalanced quote at line '
+        f"{quote_line}{gist}: the following {n} lines were swallowed into one value;"
+        " close the quote or double it)"
+    )
 
 
 # -- XLSX -------------------------------------------------------------------------------
