@@ -17,6 +17,17 @@ class Example:
     reason: str
 
 
+@dataclass(frozen=True)
+class UnusedFile:
+    """A file of the data folder that is not read, and why (Chinese, with the English gist)."""
+
+    name: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class DatasetQuality:
     name: str

@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,7 @@ import pyarrow.parquet as pq
 
 from selfcheck.errors import DataError
 from selfcheck.ingest.columns import DatasetMapping, HeaderMatch, check_header, match_header
-from selfcheck.ingest.records import DELIMITER_NAMES
+from selfcheck.ingest.records import DELIMITER_NAMES, UnusedFile
 from selfcheck.schema import DATASETS, DatasetSpec
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
@@ -124,6 +126,116 @@ def _digest(path: Path) -> Digest:
         _DIGESTS.pop(next(iter(_DIGESTS)))
     _DIGESTS[key] = got
     return got
+
+
+OTHER_FORMATS = {
+    ".xls": "旧版 Excel 格式（.xls）不能读取：请用 Excel 打开后另存为 .xlsx (old Excel format: save as .xlsx)",
+    ".xlsm": "含宏的 Excel 文件（.xlsm）不读取：请另存为 .xlsx (save as .xlsx)",
+    ".xlsb": "二进制 Excel 文件（.xlsb）不能读取：请另存为 .xlsx (save as .xlsx)",
+    ".et": "WPS 表格文件（.et）不能读取：请另存为 .xlsx (save as .xlsx)",
+    ".ods": "OpenDocument 表格（.ods）不能读取：请另存为 .xlsx (save as .xlsx)",
+    ".numbers": "Numbers 表格不能读取：请导出为 .xlsx 或 .csv (export as .xlsx or .csv)",
+    ".tsv": "扩展名 .tsv 不读取（制表符分隔可以读取，但扩展名须为 .csv）：请改名为 .csv"
+    " (rename it to .csv)",
+    ".txt": "文本文件（.txt）不读取；如是导出的数据（逗号或制表符分隔），请把扩展名改为 .csv"
+    " (text file: rename it to .csv if it holds the data)",
+    ".zip": "压缩文件不读取：请解压后把数据文件放入数据目录 (archive: extract it)",
+    ".rar": "压缩文件不读取：请解压后把数据文件放入数据目录 (archive: extract it)",
+    ".7z": "压缩文件不读取：请解压后把数据文件放入数据目录 (archive: extract it)",
+}
+SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+NAME_HINTS = {  # words of a file name that say which dataset it holds
+    "tickets": ("工单",),
+    "calls": ("电话", "通话", "话务", "来电"),
+    "chats": ("在线咨询", "在线客服", "会话"),
+    "visits": ("现场服务", "上门", "现场"),
+    "complaints": ("投诉",),
+    "surveys": ("满意度", "问卷", "调查"),
+    "staff": ("人员", "员工", "花名册"),
+    "training": ("培训",),
+    "qa_reviews": ("质检",),
+    "incidents": ("系统故障", "故障"),
+}
+
+
+def guess_datasets(stem: str) -> list[str]:
+    """Datasets a file name seems to be about: ``tickets (1)``, ``calls_2026Q3``, ``电话明细``."""
+    key = unicodedata.normalize("NFKC", stem).casefold()
+    out = [n for n in DATASETS if re.search(rf"(?<![a-z]){n.removesuffix('s')}s?(?![a-z])", key)]
+    for n in DATASETS:
+        if n not in out and any(word in key for word in NAME_HINTS.get(n, ())):
+            out.append(n)
+    return out
+
+
+def unused_files(folder: Path) -> list[UnusedFile]:
+    """Every entry of the data folder that is not read as a dataset, with why.
+
+    Together with the files :func:`find_file` picks this accounts for the whole folder."""
+    try:
+        entries = sorted(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    used = {}
+    for name in DATASETS:
+        try:
+            hit = find_file(folder, name)
+        except DataError:
+            hit = None  # two files: validate says so
+        if hit is not None:
+            used[name] = hit
+    out = []
+    for p in entries:
+        if p in used.values():
+            continue
+        reason = _why_unused(p, used)
+        out.append(UnusedFile(p.name + ("/" if p.is_dir() else ""), reason))
+    return out
+
+
+def _why_unused(p: Path, used: dict[str, Path]) -> str:
+    low = p.name.casefold()
+    if p.is_dir():
+        return "文件夹：其中的文件不读取，数据文件须直接放在数据目录中 (a folder: not read)"
+    if low.startswith("~$"):
+        return "Office 的临时锁定文件（文件打开时产生），已忽略 (Office lock file, ignored)"
+    if low.startswith(".") or low in SYSTEM_FILES:
+        return "隐藏文件或系统文件，已忽略 (hidden or system file, ignored)"
+    suffix = p.suffix.casefold()
+    stem = p.stem
+    guesses = guess_datasets(stem)
+    exact = stem.casefold() in DATASETS
+    if exact and suffix in EXTENSIONS:  # find_file found two: validate reports it
+        return "同一数据集有多个文件，未读取 (one file per dataset)"
+    if not guesses:
+        fmt = OTHER_FORMATS.get(suffix, "")
+        return (
+            "不是数据集文件：文件名不对应任何数据集（须为 calls、tickets 等数据集名，扩展名"
+            " .csv、.xlsx 或 .parquet），未读取 (not a dataset file: the name is no dataset's)"
+            + (f"；{fmt}" if suffix in (".xls", ".xlsm", ".xlsb", ".et", ".ods") else "")
+        )
+    which = "或".join(f"{DATASETS[n].zh}（{n}）" for n in guesses)
+    target = guesses[0]
+    ext = suffix if suffix in EXTENSIONS else ".xlsx" if suffix in OTHER_FORMATS else ".csv"
+    if suffix not in EXTENSIONS:
+        fmt = OTHER_FORMATS.get(
+            suffix, f"扩展名 {p.suffix or '（无）'} 不读取，须为 .csv、.xlsx 或 .parquet"
+        )
+        if exact:
+            return f"看起来是{which}数据，但{fmt}"
+        return f"看起来是{which}数据，但{fmt}；文件名也须为 {target}{ext}"
+    if target in used:
+        return (
+            f"看起来是{which}数据，但文件名不是 {target}{suffix}；目录中已有 {used[target].name}"
+            "（已读取），本文件未读取：如是重复的副本，请删除；如应使用本文件，请用它替换"
+            f" {used[target].name} (looks like {target}, but {used[target].name} is read: a copy?)"
+        )
+    return (
+        f"看起来是{which}数据，但文件名不是数据集名：如需使用，请改名为 {target}{suffix}"
+        f" (looks like {target}, but not the exact name: rename it to {target}{suffix})"
+    )
 
 
 def sha256_of(path: Path) -> str:
