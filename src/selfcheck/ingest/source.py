@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from selfcheck.errors import DataError
 from selfcheck.ingest.columns import DatasetMapping, HeaderMatch, check_header, match_header
-from selfcheck.ingest.records import DELIMITER_NAMES, UnusedFile
+from selfcheck.ingest.records import DELIMITER_NAMES, UnusedFile, where_text
 from selfcheck.schema import DATASETS, DatasetSpec
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
@@ -54,12 +54,30 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     excel: bool = False  # values came from Excel cells (numbers may be date serials)
     malformed: list[tuple[int, str]] = field(default_factory=list)  # CSV rows of wrong width
+    # XLSX read from several sheets: (sheet, rows) in the order of the rows; lines are the
+    # sheet's rows
+    sheet_rows: list[tuple[str, int]] = field(default_factory=list)
 
     def line_of(self, rows: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)
         if self.lines is not None:
             return self.lines[rows]
         return rows + self.first_line
+
+    def sheet_of(self, rows: np.ndarray) -> list[str | None]:
+        """The sheet of each row when the rows come from several sheets (else None)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not self.sheet_rows:
+            return [None] * len(rows)
+        ends = np.cumsum([n for _, n in self.sheet_rows])
+        return [self.sheet_rows[i][0] for i in np.searchsorted(ends, rows, side="right")]
+
+    def where(self, rows: np.ndarray) -> list[str]:
+        """``第 12 行``, or ``工作表“8-9月”第 12 行`` when the rows come from several sheets."""
+        return [
+            where_text(int(ln), s)
+            for ln, s in zip(self.line_of(rows), self.sheet_of(rows), strict=True)
+        ]
 
 
 # -- files ------------------------------------------------------------------------------
@@ -782,11 +800,23 @@ def _unclosed_quote(
 # -- XLSX -------------------------------------------------------------------------------
 
 
+@dataclass(eq=False)
+class _Sheet:
+    name: str
+    sheet: object
+    merged: list
+    h: int  # index of the header row
+    match: HeaderMatch
+    filled: bool
+    visible: bool
+
+
 def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: str) -> RawTable:
     import python_calamine as cal
 
     try:
         wb = cal.CalamineWorkbook.from_path(str(path))
+        shown = {m.name: m.visible == cal.SheetVisibleEnum.Visible for m in wb.sheets_metadata}
         sheets = []
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
@@ -794,7 +824,8 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
             merged = list(sheet.merged_cell_ranges or [])
             _fill_merged(head, merged)
             filled = bool(head.size) and bool((head != "").any())
-            sheets.append((name, sheet, merged, *_best_row(head, spec, mapping), filled))
+            h, match = _best_row(head, spec, mapping)
+            sheets.append(_Sheet(name, sheet, merged, h, match, filled, shown.get(name, True)))
     except (cal.CalamineError, OSError, ValueError) as e:
         kind = type(e).__name__
         hint = "文件设置了打开密码，请去掉密码后另存。" if "Password" in kind else ""
@@ -803,17 +834,129 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
             "（例如改了扩展名的 CSV/HTML），或为旧版 .xls。请用 Excel 打开后另存为 .xlsx 重试。"
             " (unreadable xlsx)"
         ) from None
-    if not sheets:
+    if not sheets or not any(s.filled for s in sheets):
         raise _empty(path)
-    if not any(s[5] for s in sheets):
-        raise _empty(path)
-    name, sheet, merged, h, match, _ = max(sheets, key=lambda s: s[4].score)
-    header_row = h + 1
-    extra = f"（工作表“{name}”）"
+    best = max(s.match.score for s in sheets)
+    holding = [s for s in sheets if _holds_header(s.match, spec, best)]
+    chosen = [s for s in holding if s.visible]
+    hidden = [s for s in holding if not s.visible]
+    if holding and not chosen:
+        names = "、".join(f"“{s.name}”" for s in hidden)
+        raise DataError(
+            f"{path}: 本数据集的表头只在隐藏的工作表 {names} 中，可见的工作表中没有；隐藏的工作表"
+            "不会读取。如其中的数据应当使用，请在 Excel 中取消隐藏该工作表（右键工作表标签 →"
+            "取消隐藏）；如不应使用，请删除它。 (the data is only on hidden sheets: unhide or"
+            " delete them)"
+        )
+    if not chosen:  # no sheet looks like the dataset: the missing-column message, best sheet
+        chosen = [max(sheets, key=lambda s: s.match.score)]
+    if len(chosen) > 1:
+        _same_columns(path, spec, chosen)
+    for s in chosen:
+        _check_sheet(path, spec, mapping, params, s)
+
+    parts: list[tuple[_Sheet, np.ndarray, np.ndarray]] = []  # sheet, data cells, sheet rows
+    for s in chosen:
+        try:
+            rows = s.sheet.to_python(skip_empty_area=False)
+        except cal.CalamineError as e:
+            raise DataError(
+                f"{path}: 无法读取工作表“{s.name}”（{e}）。 (unreadable sheet)"
+            ) from None
+        cells = _grid(rows)
+        _fill_merged(cells, s.merged)
+        data = cells[s.h + 1 :]
+        empty = (data == "").all(axis=1) if data.size else np.zeros(len(data), dtype=bool)
+        lines = np.arange(s.h + 2, s.h + 2 + len(data), dtype=np.int64)[~empty]
+        parts.append((s, data[~empty], lines))
+    columns = {}
+    for c in chosen[0].match.positions:
+        values = [
+            d[:, s.match.positions[c]] if d.ndim == 2 and d.shape[0] else np.empty(0, dtype=object)
+            for s, d, _ in parts
+        ]
+        columns[c] = _excel_text(np.concatenate(values) if len(values) > 1 else values[0])
+    several = len(chosen) > 1
+    notes = []
+    for s, _, _ in parts:
+        prefix = f"工作表“{s.name}”：" if several else ""
+        if s.h > 0:
+            titles = [m for m in s.merged if m[1][0] < s.h]
+            notes.append(
+                f"{prefix}跳过表头上方 {s.h} 行标题"
+                + (f"（含合并单元格 {'、'.join(_a1(m) for m in titles[:3])}）" if titles else "")
+            )
+        body = [m for m in s.merged if m[0][0] > s.h]
+        if body:
+            notes.append(f"{prefix}数据区有 {len(body)} 处合并单元格，已按左上角单元格的值填充")
+    if several:
+        notes.append(
+            f"读取 {len(parts)} 个工作表（各自的表头）："
+            + "、".join(f"“{s.name}” 表头第 {s.h + 1} 行，{len(d):,} 行" for s, d, _ in parts)
+        )
+    elif len(wb.sheet_names) > 1:
+        notes.append(f"读取工作表“{chosen[0].name}”（共 {len(wb.sheet_names)} 个工作表）")
+    for s in hidden:
+        notes.append(f"隐藏工作表“{s.name}”未读取（其表头与本数据集相符；如需读取，请取消隐藏）")
+    for s in sheets:
+        if s not in chosen and s not in hidden and s.filled and several:
+            notes.append(f"工作表“{s.name}”未读取（没有本数据集的表头）")
+    rows_of = [len(d) for _, d, _ in parts]
+    header_rows = {s.h + 1 for s in chosen}
+    first = chosen[0]
+    return RawTable(
+        columns=columns,
+        num_rows=sum(rows_of),
+        first_line=first.h + 2,
+        lines=np.concatenate([ln for *_, ln in parts]),
+        format="XLSX",
+        sheet="、".join(s.name for s in chosen),
+        header_row=first.h + 1 if len(header_rows) == 1 else None,
+        renamed={k: v for s in chosen for k, v in s.match.renamed().items()},
+        ignored=list(dict.fromkeys(i for s in chosen for i in s.match.ignored)),
+        notes=notes,
+        excel=True,
+        sheet_rows=[(s.name, n) for s, n in zip(chosen, rows_of, strict=True)] if several else [],
+    )
+
+
+def _holds_header(match: HeaderMatch, spec: DatasetSpec, best: int) -> bool:
+    """A sheet whose header looks like the dataset's: its id or anchor, and most columns."""
+    key = spec.id_column in match.positions or spec.anchor in match.positions
+    return key and match.score >= max(2, (best + 1) // 2)
+
+
+def _same_columns(path: Path, spec: DatasetSpec, chosen: list[_Sheet]) -> None:
+    """Several visible sheets hold the dataset: only if they have the same columns."""
+    sets = [set(s.match.positions) for s in chosen]
+    required = {c.name for c in spec.columns if c.required}
+    if all(x == sets[0] for x in sets) and required <= sets[0]:
+        return
+    parts = []
+    for s, cols in zip(chosen, sets, strict=True):
+        missing = [c for c in spec.names if c in required and c not in cols]
+        text = f"工作表“{s.name}”有 {'、'.join(c for c in spec.names if c in cols)}"
+        if missing:
+            text += f"，缺少必填列 {'、'.join(missing)}"
+        parts.append(text)
+    raise DataError(
+        f"{path}: 有 {len(chosen)} 个可见工作表都像是本数据集，但列不一致，无法确定该读取哪些："
+        + "；".join(parts)
+        + "。同一数据集分在多个工作表时，各表的列须相同；不属于本数据集的工作表（如汇总表）请删除，"
+        "或移到另一个文件。 (several sheets look like this dataset but their columns differ: "
+        + ", ".join(s.name for s in chosen)
+        + ")"
+    )
+
+
+def _check_sheet(
+    path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: str, s: _Sheet
+) -> None:
+    extra = f"（工作表“{s.name}”）"
     header_merges = [
-        m for m in merged if m[0][0] <= h <= m[1][0] and m[1][1] > m[0][1]
+        m for m in s.merged if m[0][0] <= s.h <= m[1][0] and m[1][1] > m[0][1]
     ]  # merged across columns in the header row
-    if match.duplicates and header_merges:
+    if s.match.duplicates and header_merges:
         extra += (
             "表头中有合并单元格 "
             + "、".join(_a1(m) for m in header_merges)
@@ -821,43 +964,7 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
             " (merged cells in the header row)"
         )
     check_header(
-        match, spec, mapping, where=str(path), header_row=header_row, params=params, extra=extra
-    )
-    try:
-        rows = sheet.to_python(skip_empty_area=False)
-    except cal.CalamineError as e:
-        raise DataError(f"{path}: 无法读取工作表“{name}”（{e}）。 (unreadable sheet)") from None
-    cells = _grid(rows)
-    _fill_merged(cells, merged)
-    data = cells[h + 1 :]
-    empty = (data == "").all(axis=1) if data.size else np.zeros(len(data), dtype=bool)
-    lines = np.arange(header_row + 1, header_row + 1 + len(data), dtype=np.int64)[~empty]
-    data = data[~empty]
-    columns = {c: _excel_text(data[:, i]) for c, i in match.positions.items()}
-    notes = []
-    if h > 0:
-        titles = [m for m in merged if m[1][0] < h]
-        notes.append(
-            f"跳过表头上方 {h} 行标题"
-            + (f"（含合并单元格 {'、'.join(_a1(m) for m in titles[:3])}）" if titles else "")
-        )
-    body = [m for m in merged if m[0][0] > h]
-    if body:
-        notes.append(f"数据区有 {len(body)} 处合并单元格，已按左上角单元格的值填充")
-    if len(wb.sheet_names) > 1:
-        notes.append(f"读取工作表“{name}”（共 {len(wb.sheet_names)} 个工作表）")
-    return RawTable(
-        columns=columns,
-        num_rows=len(data),
-        first_line=header_row + 1,
-        lines=lines,
-        format="XLSX",
-        sheet=name,
-        header_row=header_row,
-        renamed=match.renamed(),
-        ignored=match.ignored,
-        notes=notes,
-        excel=True,
+        s.match, spec, mapping, where=str(path), header_row=s.h + 1, params=params, extra=extra
     )
 
 
