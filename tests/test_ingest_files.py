@@ -79,6 +79,15 @@ def test_unclosed_quote_in_a_column_the_contract_does_not_know(tmp_path):
     assert "第 6 行“内部备注”列（第 4 列）" in msg and "其后的 5 行（第 7–11 行" in msg
 
 
+def test_a_quote_open_until_the_end_of_the_file_swallows_even_one_record(tmp_path):
+    p = surveys_with_open_quote(tmp_path, n=400, at=399)
+    msg = error_of(p)
+    assert (
+        "第 400 行“comment”列（第 4 列）有一个英文双引号没有闭合：其后的 1 行（第 401 行，其中 1 行本身就是完整的记录）"
+        in msg
+    )
+
+
 def test_quoted_line_breaks_in_comments_are_still_one_value(tmp_path):
     p = tmp_path / "surveys.csv"
     p.write_text(

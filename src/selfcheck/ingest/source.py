@@ -687,6 +687,7 @@ def _record_lines(
     many lines shaped like whole records has swallowed them."""
     inside, delims = _scan_lines(path, enc, delim)
     inside, delims = inside[header_row:].copy(), delims[header_row:]
+    open_at_end = bool(len(inside) and inside[-1])  # a quote still open at the end of the file
     if len(inside):
         inside[-1] = False  # the end of the file ends the last record, quote or not
     ends = np.flatnonzero(~inside)  # index (after the header) of each record's last line
@@ -698,7 +699,10 @@ def _record_lines(
         shaped = delims >= max(n_fields - 1, 1)
         shaped[starts] = False
         counts = np.add.reduceat(shaped.astype(np.int64), starts)
-        swallowed = multi[(counts[multi] >= 2) | (span[multi] > MAX_VALUE_LINES)]
+        suspect = (counts[multi] >= 2) | (span[multi] > MAX_VALUE_LINES)
+        if open_at_end:
+            suspect[-1] |= multi[-1] == len(starts) - 1
+        swallowed = multi[suspect]
         if len(swallowed):
             r = int(swallowed[0])
             s, e = int(starts[r]), int(ends[r])
@@ -787,9 +791,12 @@ def _unclosed_quote(
         col = f"“{column}”列（第 {field_at + 1} 列）" if column else f"第 {field_at + 1} 列"
         gist = f", column {column or field_at + 1}"
     n = last - quote_line
+    span = f"第 {quote_line + 1} 行" if n == 1 else f"第 {quote_line + 1}–{last} 行"
     return DataError(
         f"{path}: 第 {quote_line} 行{col}有一个英文双引号没有闭合：其后的 {n} 行"
-        f"（第 {quote_line + 1}–{last} 行，其中 {shaped} 行本身就是完整的记录）都被读成了这一个值，"
+        f"（{span}"
+        + (f"，其中 {shaped} 行本身就是完整的记录" if shaped else "")
+        + "）都被读成了这一个值，"
         "这些记录会丢失，已停止。请在该值末尾补上英文双引号；如双引号是文字的一部分，请写成两个"
         '（""）或改用中文引号，然后重新保存。 (unbalanced quote at line '
         f"{quote_line}{gist}: the following {n} lines were swallowed into one value;"

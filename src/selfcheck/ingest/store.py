@@ -123,9 +123,12 @@ class DataStore:
         paths = {n: p for n in DATASETS if (p := find_file(folder, n)) is not None}
         if not paths:
             expected = "、".join(f"{n}.csv" for n in DATASETS)
-            stray = stray_files(folder)
+            stray = [u for u in unused_files(folder) if u.name in stray_files(folder)]
             hint = (
-                f"目录中有 {'、'.join(stray[:8])}，但文件名须为数据集名，例如 calls.csv、calls.xlsx。"
+                "目录中有 "
+                + "、".join(u.name for u in stray[:8])
+                + "，但文件名须为数据集名，例如 calls.csv、calls.xlsx：\n"
+                + "\n".join(f"  · {u.name}：{u.reason}" for u in stray[:8])
                 if stray
                 else ""
             )
