@@ -863,6 +863,7 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
         _check_sheet(path, spec, mapping, params, s)
 
     parts: list[tuple[_Sheet, np.ndarray, np.ndarray]] = []  # sheet, data cells, sheet rows
+    blank = 0
     for s in chosen:
         try:
             rows = s.sheet.to_python(skip_empty_area=False)
@@ -876,6 +877,7 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
         empty = (data == "").all(axis=1) if data.size else np.zeros(len(data), dtype=bool)
         lines = np.arange(s.h + 2, s.h + 2 + len(data), dtype=np.int64)[~empty]
         parts.append((s, data[~empty], lines))
+        blank += int(empty.sum())
     columns = {}
     for c in chosen[0].match.positions:
         values = [
@@ -908,6 +910,8 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
     for s in sheets:
         if s not in chosen and s not in hidden and s.filled and several:
             notes.append(f"工作表“{s.name}”未读取（没有本数据集的表头）")
+    if blank:
+        notes.append(f"忽略 {blank} 个空行（空行不是记录，不计入读入行数）")
     rows_of = [len(d) for _, d, _ in parts]
     header_rows = {s.h + 1 for s in chosen}
     first = chosen[0]
