@@ -370,6 +370,15 @@ def test_a_misnamed_copy_alone_says_rename_it(tmp_path):
     )
 
 
+def test_an_old_xls_next_to_the_xlsx_says_which_one_is_read(tmp_path):
+    (tmp_path / "calls.xls").write_bytes(b"x")
+    split_workbook(tmp_path / "calls.xlsx")
+    (u,) = DataStore(lambda p: tmp_path).unused_files(Q3)
+    assert u.name == "calls.xls" and u.reason.endswith(
+        "；目录中已有 calls.xlsx（已读取），本文件未读取"
+    )
+
+
 def test_unused_files_are_in_the_quality_record(tmp_path):
     folder_with_strays(tmp_path / "data" / "2026Q3")
     config = load_config(write_params(tmp_path, tmp_path / "data"))

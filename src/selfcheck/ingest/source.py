@@ -241,9 +241,10 @@ def _why_unused(p: Path, used: dict[str, Path]) -> str:
         fmt = OTHER_FORMATS.get(
             suffix, f"扩展名 {p.suffix or '（无）'} 不读取，须为 .csv、.xlsx 或 .parquet"
         )
+        also = f"；目录中已有 {used[target].name}（已读取），本文件未读取" if target in used else ""
         if exact:
-            return f"看起来是{which}数据，但{fmt}"
-        return f"看起来是{which}数据，但{fmt}；文件名也须为 {target}{ext}"
+            return f"看起来是{which}数据，但{fmt}{also}"
+        return f"看起来是{which}数据，但{fmt}；文件名也须为 {target}{ext}{also}"
     if target in used:
         return (
             f"看起来是{which}数据，但文件名不是 {target}{suffix}；目录中已有 {used[target].name}"
