@@ -102,6 +102,21 @@ def test_quoted_line_breaks_in_comments_are_still_one_value(tmp_path):
     assert q.rows_read == 3 and q.rows_kept == 3 and q.excluded == {}
 
 
+def test_a_comment_with_a_few_comma_lines_is_still_one_value(tmp_path):
+    p = tmp_path / "surveys.csv"
+    lines = ["a", "1,2,3,4", "b", "c", "5,6,7,8", "d"]  # 2 of 6 lines shaped like records
+    comment = "\n".join(lines)
+    p.write_text(
+        "response_id,answered_at,overall,comment\n"
+        f's1,2026-07-02 10:00,5,"{comment}"\n'
+        "s2,2026-07-02 11:00,4,好\n",
+        encoding="utf-8",
+    )
+    frame, q = read(p)
+    assert frame["comment"].tolist() == [comment, "好"]
+    assert q.rows_read == 2 and q.rows_kept == 2 and q.excluded == {}
+
+
 # -- 4 and 5. physical lines, empty rows ---------------------------------------------------
 
 PHYSICAL = [

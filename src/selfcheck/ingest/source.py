@@ -700,7 +700,9 @@ def _record_lines(
         shaped = delims >= max(n_fields - 1, 1)
         shaped[starts] = False
         counts = np.add.reduceat(shaped.astype(np.int64), starts)
-        suspect = (counts[multi] >= 2) | (span[multi] > MAX_VALUE_LINES)
+        c = counts[multi]
+        # most inner lines whole records (a comment may hold a line with commas), or too long
+        suspect = ((c >= 2) & (2 * c >= span[multi] - 1)) | (span[multi] > MAX_VALUE_LINES)
         if open_at_end:
             suspect[-1] |= multi[-1] == len(starts) - 1
         swallowed = multi[suspect]
