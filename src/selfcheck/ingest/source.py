@@ -476,7 +476,11 @@ def _read_csv(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: st
             notes.append("文件中的引号使行号无法精确对应，示例行号可能有偏差")
     skipped_at = np.array([n - header_row - 1 for n, _, _ in skipped], dtype=np.int64)
     rows_at = None  # record index of every row of the table
-    if len(skipped) or starts is not None:
+    if len(skipped_at) and (skipped_at.min() < 0 or skipped_at.max() >= n_records):
+        skipped_at = np.clip(skipped_at, 0, max(n_records - 1, 0))  # pyarrow did not say
+        starts = None
+        notes.append("部分行的行号无法确定，示例行号可能有偏差")
+    elif len(skipped) or starts is not None:
         rows_at = np.delete(np.arange(n_records, dtype=np.int64), skipped_at)
 
     def line_of(records: np.ndarray) -> np.ndarray:
