@@ -9,6 +9,7 @@ from pathlib import Path
 from selfcheck.config import Config
 from selfcheck.errors import DataError
 from selfcheck.ingest import DatasetQuality, DataStore
+from selfcheck.ingest.records import UnusedFile
 
 QUALITY_FILE = "data_quality.json"
 
@@ -25,6 +26,7 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
     """
     store = store or DataStore(config)
     quality = store.validate(config.period)
+    unused = store.unused_files(config.period)
     path = quality_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -34,6 +36,8 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
                 "data_dir": str(config.data_dir()),
                 "max_bad_share": config.params.max_bad_share,
                 "datasets": [q.to_dict() for q in quality.values()],
+                # every other file of the data folder, with why it is not read
+                "unused_files": [u.to_dict() for u in unused],
             },
             ensure_ascii=False,
             indent=1,
@@ -60,3 +64,13 @@ def load_quality(config: Config) -> dict[str, DatasetQuality]:
         if d.get("data_dir") == str(config.data_dir()):
             return {q["name"]: DatasetQuality.from_dict(q) for q in d["datasets"]}
     return record_quality(config)
+
+
+def load_unused_files(config: Config) -> list[UnusedFile]:
+    """The files of the period's data folder that were not read, as the record lists them."""
+    path = quality_path(config)
+    if path.exists():
+        d = json.loads(path.read_text(encoding="utf-8"))
+        if d.get("data_dir") == str(config.data_dir()) and "unused_files" in d:
+            return [UnusedFile(**u) for u in d["unused_files"]]
+    return DataStore(config).unused_files(config.period)

@@ -162,8 +162,8 @@ def _ingest(
         values = pc.take(raw.columns[column], pa.array(shown)).to_pylist()
         lines = raw.line_of(shown)
         quality.examples += [
-            Example(int(ln), column, "" if v is None else str(v), reason)
-            for ln, v in zip(lines, values, strict=True)
+            Example(int(ln), column, "" if v is None else str(v), reason, sheet)
+            for ln, v, sheet in zip(lines, values, raw.sheet_of(shown), strict=True)
         ]
 
     for col in spec.columns:
@@ -269,8 +269,8 @@ def _too_many(
         shown = rows[:EXAMPLES_PER_REASON]
         values = pc.take(raw.columns[column], pa.array(shown)).to_pylist()
         examples = "、".join(
-            f"第 {ln} 行 {'' if v is None else str(v)!r}"
-            for ln, v in zip(raw.line_of(shown), values, strict=True)
+            f"{where} {'' if v is None else str(v)!r}"
+            for where, v in zip(raw.where(shown), values, strict=True)
         )
         what = PARSE_REASONS[col.type] if kind == PARSE else reason_text(col, kind).split(" ", 1)[1]
         lines.append(f"  · 列 {column}（{col.zh}）{what}：{len(rows):,} 行，例如 {examples}。")

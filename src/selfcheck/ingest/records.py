@@ -15,6 +15,27 @@ class Example:
     column: str
     value: str
     reason: str
+    sheet: str | None = None  # the sheet, when the rows of the file come from several sheets
+
+    @property
+    def where(self) -> str:
+        """``第 12 行`` or ``工作表“8-9月”第 12 行``."""
+        return where_text(self.line, self.sheet)
+
+
+def where_text(line: int, sheet: str | None = None) -> str:
+    return f"工作表“{sheet}”第 {line} 行" if sheet else f"第 {line} 行"
+
+
+@dataclass(frozen=True)
+class UnusedFile:
+    """A file of the data folder that is not read, and why (Chinese, with the English gist)."""
+
+    name: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass

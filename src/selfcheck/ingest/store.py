@@ -20,8 +20,8 @@ from selfcheck.errors import DataError
 from selfcheck.ingest import cache
 from selfcheck.ingest.columns import DatasetMapping
 from selfcheck.ingest.read import MAX_BAD_SHARE, ingest, to_pandas
-from selfcheck.ingest.records import DatasetQuality
-from selfcheck.ingest.source import find_file, sha256_of, stray_files
+from selfcheck.ingest.records import DatasetQuality, UnusedFile
+from selfcheck.ingest.source import find_file, sha256_of, stray_files, unused_files
 from selfcheck.period import Period
 from selfcheck.schema import DATASETS
 
@@ -93,6 +93,11 @@ class DataStore:
     def quality(self, name: str, period: Period) -> DatasetQuality | None:
         return self._quality.get((name, period))
 
+    def unused_files(self, period: Period) -> list[UnusedFile]:
+        """Every file of the period's data folder that is not read as a dataset, with why."""
+        folder = self._dir(period)
+        return unused_files(folder) if folder.is_dir() else []
+
     def get(self, name: str, period: Period) -> pd.DataFrame | None:
         """A dataset of a period as a typed frame; None when the period has no such file."""
         key = (name, period)
@@ -118,9 +123,12 @@ class DataStore:
         paths = {n: p for n in DATASETS if (p := find_file(folder, n)) is not None}
         if not paths:
             expected = "、".join(f"{n}.csv" for n in DATASETS)
-            stray = stray_files(folder)
+            stray = [u for u in unused_files(folder) if u.name in stray_files(folder)]
             hint = (
-                f"目录中有 {'、'.join(stray[:8])}，但文件名须为数据集名，例如 calls.csv、calls.xlsx。"
+                "目录中有 "
+                + "、".join(u.name for u in stray[:8])
+                + "，但文件名须为数据集名，例如 calls.csv、calls.xlsx：\n"
+                + "\n".join(f"  · {u.name}：{u.reason}" for u in stray[:8])
                 if stray
                 else ""
             )
