@@ -118,6 +118,7 @@ def test_unforeseen_os_error_names_the_path(monkeypatch, capsys):
 
 
 # -- 2. all or nothing ----------------------------------------------------------------------
+@pytest.mark.integration
 def test_failed_assembly_leaves_the_previous_outputs_and_a_marker(sample_root, tmp_path):
     from selfcheck.errors import ReportError
     from selfcheck.runner import run
@@ -148,6 +149,7 @@ def test_failed_assembly_leaves_the_previous_outputs_and_a_marker(sample_root, t
     assert first.report.read_bytes() == before[first.report]
 
 
+@pytest.mark.integration
 def test_killed_runs_then_a_normal_run_give_the_same_report(sample_root, tmp_path):
     params = write_params(tmp_path, sample_root)
     out = tmp_path / "outputs" / PERIOD
@@ -182,6 +184,7 @@ def wait_for(path: Path, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.integration
 def test_second_run_of_the_same_folder_stops_and_names_the_first(sample_root, tmp_path):
     params = write_params(tmp_path, sample_root)
     out = tmp_path / "outputs" / PERIOD
@@ -238,6 +241,7 @@ def test_lock_of_a_dead_process_is_taken_over(tmp_path):
     assert (tmp_path / LOCK_FILE).exists() and not (tmp_path / OWNER_FILE).exists()
 
 
+@pytest.mark.integration
 def test_runs_of_two_periods_at_once_both_write_the_history(sample_root, tmp_path):
     q3 = write_params(tmp_path / "q3", sample_root)
     q2 = tmp_path / "q2" / "2026Q2.yaml"
@@ -332,3 +336,32 @@ def test_metrics_csv_text_cells_are_not_formulas(tmp_path):
         "'\r回车",
     )
     assert third["value"] == ""
+
+
+def test_a_kernel_that_did_not_start_is_started_again(sample_root, tmp_path, monkeypatch):
+    import papermill
+
+    from selfcheck import runner
+    from selfcheck.config import load_config
+    from selfcheck.sections import get_section
+
+    config = load_config(write_params(tmp_path, sample_root))
+    section = get_section("system")
+    calls = []
+
+    def execute(source, target, **kw):
+        calls.append(kw.get("kernel_manager_class"))
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        folder = config.output_dir / "sections" / section.id
+        SectionResult(section.id, section.title, section.order, PERIOD).save(folder)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    said: list[str] = []
+    done = runner._run_section(section, config, None, runner._HtmlRenderer(None), said.append)
+    assert done.status == "ok" and len(calls) == 2
+    assert any("内核未能启动" in line and "重试" in line for line in said)
+    from selfcheck.engine import IpcKernelManager
+
+    assert calls[0] is IpcKernelManager  # cold kernels talk over UNIX sockets too

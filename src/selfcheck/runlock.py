@@ -190,8 +190,8 @@ def write_marker(
         )
         old_en = f"The report {report.name} here is from the run of {report_from or 'earlier'}."
     else:
-        old = "本目录中还没有这次运行的报告。"
-        old_en = "There is no report from this run here."
+        old = "本目录中还没有报告。"
+        old_en = "There is no report here yet."
     text = "\n".join(
         [
             "本目录中的运行没有完成（正在运行、已失败或被中断）。",

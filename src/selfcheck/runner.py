@@ -448,29 +448,34 @@ def _run_section(
         engine_args.update(engine_name=register(), kernel_pool=pool)
     echo(f"  ▶ {section.title} 开始")
     t = time.perf_counter()
-    error = None
-    try:
-        pm.execute_notebook(
-            str(source),
-            str(target),
-            parameters={"period": str(config.period), "params_path": str(config.params_path)},
-            kernel_name=KERNEL_NAME,
-            # the kernel's working directory; papermill's cwd= would chdir this whole
-            # process, which parallel sections would race on
-            resources={"metadata": {"path": str(source.parent)}},
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            # the kernel listens on loopback only; its transport warning is noise for analysts
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            **engine_args,
-        )
-    except PapermillExecutionError as e:
-        error = f"第 {e.exec_count} 个代码单元出错 — {e.ename}: {_first_line(e.evalue)}"
-    except FileNotFoundError as e:
-        error = f"找不到笔记本：{e}"
-    except Exception as e:  # a dead kernel or a broken notebook must still be reported
-        error = f"{type(e).__name__}: {_first_line(str(e))}"
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        error = None
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(target),
+                parameters={"period": str(config.period), "params_path": str(config.params_path)},
+                kernel_name=KERNEL_NAME,
+                # the kernel's working directory; papermill's cwd= would chdir this whole
+                # process, which parallel sections would race on
+                resources={"metadata": {"path": str(source.parent)}},
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                # the kernel listens on loopback only; its transport warning is noise
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                **engine_args,
+            )
+        except PapermillExecutionError as e:
+            error = f"第 {e.exec_count} 个代码单元出错 — {e.ename}: {_first_line(e.evalue)}"
+        except FileNotFoundError as e:
+            error = f"找不到笔记本：{e}"
+        except Exception as e:  # a dead kernel or a broken notebook must still be reported
+            error = f"{type(e).__name__}: {_first_line(str(e))}"
+            if attempt < KERNEL_START_ATTEMPTS and _kernel_did_not_start(e):
+                echo(f"  ↻ {section.title}：内核未能启动（{error}），重试第 {attempt} 次")
+                continue
+        break
     seconds = round(time.perf_counter() - t, 3)
     html_path = html.submit(target) if target.exists() else None
     if error is None and not (config.output_dir / "sections" / section.id / SECTION_FILE).exists():
@@ -486,6 +491,20 @@ def _run_section(
     for warning in stored.warnings:
         echo(f"    ⚠ {warning}")
     return SectionRun(section.id, section.title, "ok", seconds, str(target), html_path)
+
+
+KERNEL_START_ATTEMPTS = 3
+_KERNEL_START_FAILURES = (
+    "address already in use",  # a TCP port taken between its choice and the kernel's bind
+    "kernel died before replying",
+    "kernel didn't respond",
+)
+
+
+def _kernel_did_not_start(e: BaseException) -> bool:
+    """A kernel that never came up (nothing of the notebook ran): worth starting again."""
+    text = str(e).lower()
+    return any(s in text for s in _KERNEL_START_FAILURES)
 
 
 def _compile_notebook_schema(sections: list[SectionDef]) -> None:
