@@ -177,7 +177,7 @@ def _run(
         return _run_marked(config, only, allow_partial, workers, pool, echo, started, started_at)
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):
-            status = "已中断（Ctrl-C）"
+            status = "已中断（Ctrl-C，或发起运行的命令被终止）"
         elif isinstance(e, SelfcheckError):
             status = f"失败：{_first_line(str(e))}"
         else:
