@@ -199,35 +199,55 @@ def test_second_run_of_the_same_folder_stops_and_names_the_first(sample_root, tm
             assert "Traceback" not in second.stderr
             assert f"进程 {first.pid}" in second.stderr and "--wait" in second.stderr
             assert owner["started_at"] in second.stderr and "selfcheck run" in second.stderr
-        waiting = start("run", str(params), "--wait")
         stdout, stderr = first.communicate(timeout=300)
         assert first.returncode == 0, stderr
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert (out / REPORT).is_file() and not (out / MARKER_FILE).exists()
+
+    # --wait: the second run waits for the holder, then runs
+    holder = hold_lock(out)
+    try:
+        waiting = start("run", str(params), "--wait")
+        line = waiting.stdout.readline()
+        while "正被另一个运行占用" not in line:
+            assert line, waiting.communicate()[1]
+            line = waiting.stdout.readline()
+        assert f"进程 {holder.pid}" in line and "等待" in line
+        holder.stdin.close()  # the holder ends: the waiting run takes the folder
         stdout, stderr = waiting.communicate(timeout=300)
         assert waiting.returncode == 0, stderr
-        assert "正被另一个运行占用" in stdout and "报告已生成" in stdout
+        assert "报告已生成" in stdout
     finally:
-        for p in (first,):
-            if p.poll() is None:
-                p.kill()
+        holder.kill()
+        holder.wait()
     assert (out / REPORT).is_file() and not (out / MARKER_FILE).exists()
 
 
-def test_lock_of_a_dead_process_is_taken_over(tmp_path):
+def hold_lock(folder: Path) -> subprocess.Popen:
+    """A process holding ``folder``'s lock until its stdin is closed (or it is killed)."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time\n"
+            "import sys\n"
             "from pathlib import Path\n"
             "from selfcheck.runlock import output_lock\n"
-            "with output_lock(Path(sys.argv[1])):\n"
-            "    print('held', flush=True); time.sleep(60)\n",
-            str(tmp_path),
+            "with output_lock(Path(sys.argv[1]), what='run'):\n"
+            "    print('held', flush=True); sys.stdin.read()\n",
+            str(folder),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_lock_of_a_dead_process_is_taken_over(tmp_path):
+    holder = hold_lock(tmp_path)
     from selfcheck.errors import RunLockedError
 
     with pytest.raises(RunLockedError, match=f"进程 {holder.pid}"), output_lock(tmp_path):

@@ -338,29 +338,40 @@ def commit(config: Config, built: Built) -> tuple[Path, Path]:
     """The built report's metrics into the history store (one transaction), then the
     staged files into the output folder; the unfinished-run marker goes last."""
     out = config.output_dir
-    HistoryStore(config.output_root / HISTORY_FILE).write(
-        config.period, [m for r in built.results for m in r.metrics]
-    )
     report_path = out / built.report.name
     metrics_path = out / METRICS_FILE
-    moves = [(built.metrics_csv, metrics_path), (built.report, report_path)]
+    moves = [(built.report, report_path), (built.metrics_csv, metrics_path)]
     manifest = built.staging / MANIFEST_FILE
     if manifest.exists():
         moves.append((manifest, out / MANIFEST_FILE))
+    for _, target in moves:  # a file open in Word or Excel (Windows): stop before any change
+        try:
+            if os.name == "nt" and target.exists():  # Windows refuses to replace an open file
+                with target.open("r+b"):
+                    pass
+        except PermissionError as e:
+            raise _open_elsewhere(target, e) from None
+    HistoryStore(config.output_root / HISTORY_FILE).write(
+        config.period, [m for r in built.results for m in r.metrics]
+    )
     for source, target in moves:
         try:
             os.replace(source, target)
         except PermissionError as e:
-            raise OutputError(
-                f"无法替换 {target}（{e.strerror or e}）：该文件可能正在 Word 或 Excel 中打开，"
-                "请关闭后重新运行。(the file is open in another program)"
-            ) from None
+            raise _open_elsewhere(target, e) from None
     with suppress(OSError):
         (out / UNFINISHED_MANIFEST_FILE).unlink(missing_ok=True)
     with suppress(OSError):
         built.staging.rmdir()
     remove_marker(out)
     return report_path, metrics_path
+
+
+def _open_elsewhere(target: Path, e: OSError) -> OutputError:
+    return OutputError(
+        f"无法替换 {target}（{e.strerror or e}）：该文件可能正在 Word 或 Excel 中打开，"
+        "请关闭后重新运行。(the file is open in another program)"
+    )
 
 
 def report_filename(config: Config) -> str:
