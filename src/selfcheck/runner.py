@@ -18,6 +18,7 @@ import contextlib
 import csv
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -311,8 +312,6 @@ def build(config: Config) -> Built:
     staging = out / STAGING_DIR
     try:
         if staging.exists():
-            import shutil
-
             shutil.rmtree(staging)
         staging.mkdir()
     except OSError as e:
