@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from selfcheck import __version__
-from selfcheck.errors import SelfcheckError
+from selfcheck.errors import OutputError, SelfcheckError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         help="笔记本执行引擎：selfcheck（默认，预热内核池，每节一个新进程）"
         "或 papermill（每节冷启动内核）",
     )
+    r.add_argument(
+        "--wait", action="store_true", help="输出目录被另一运行占用时排队等待，而不是立即退出"
+    )
 
     s = sub.add_parser("sample", help="生成示例数据（本期及之前四个季度）")
     s.add_argument("--period", required=True, help="期间，例如 2026Q3")
@@ -41,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="校验本期数据并写出数据质量记录")
     v.add_argument("params", type=Path)
+    v.add_argument("--wait", action="store_true", help="输出目录被另一运行占用时排队等待")
 
     sub.add_parser("sections", help="列出报告章节及其笔记本")
 
@@ -75,14 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "lab":
         args.extra = [*unknown, *args.extra]
-    if args.command == "run" and args.engine != "papermill":
-        from selfcheck.kernels import run_in_server
-
-        # with a warm server about, the run is forked from it: nothing left to import
-        code = run_in_server(sys.argv[1:] if argv is None else list(argv))
-        if code is not None:
-            return code
     try:
+        if args.command == "run" and args.engine != "papermill":
+            from selfcheck.kernels import run_in_server
+
+            # with a warm server about, the run is forked from it: nothing left to import
+            code = run_in_server(sys.argv[1:] if argv is None else list(argv))
+            if code is not None:
+                return code
         return _dispatch(args)
     except SelfcheckError as e:
         print(f"错误：{e}", file=sys.stderr)
@@ -90,6 +94,60 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except OSError as e:
+        print(f"错误：{os_error_message(e)}", file=sys.stderr)
+        return OutputError.exit_code
+    except Exception:  # the last guard: a short message, the traceback in a log file
+        print(f"错误：{crash_message(argv)}", file=sys.stderr)
+        return INTERNAL_ERROR_EXIT
+
+
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
+
+
+def os_error_message(e: OSError) -> str:
+    """An OSError the code did not foresee, told with its path and what to do."""
+    path = e.filename if e.filename is not None else None
+    where = f"：{path}" if path is not None else ""
+    if e.filename2 is not None:
+        where += f" → {e.filename2}"
+    if isinstance(e, (FileExistsError, NotADirectoryError)):
+        advice = "路径上已有同名文件挡住了要创建的目录或文件，请移走它或在参数文件中改用其他路径。"
+    elif isinstance(e, PermissionError):
+        advice = (
+            "没有读写权限，或文件正被其他程序（如 Word、Excel）打开；请关闭该文件或改用可写的位置。"
+        )
+    elif isinstance(e, FileNotFoundError):
+        advice = "文件或目录不存在，请检查参数文件中的路径。"
+    elif getattr(e, "errno", None) == 30:
+        advice = "该位置只读，请在参数文件中改用可写的目录。"
+    elif getattr(e, "errno", None) == 28:
+        advice = "磁盘空间不足，请清理后重试。"
+    else:
+        advice = "请检查该路径是否可以访问、磁盘是否可写。"
+    return f"文件操作失败{where}（{e.strerror or e}）。{advice}(file system error: {e})"
+
+
+def crash_message(argv: list[str] | None) -> str:
+    """Write the current exception's traceback to a log file; the message names it."""
+    import tempfile
+    import time
+    import traceback
+
+    detail = traceback.format_exc()
+    name = f"selfcheck-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    log = Path(tempfile.gettempdir()) / name
+    command = " ".join(["selfcheck", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        log.write_text(
+            f"selfcheck {__version__}\ncommand: {command}\ncwd: {os.getcwd()}\n\n{detail}",
+            encoding="utf-8",
+        )
+        where = f"完整的出错信息已写入 {log}，请将该文件发给维护人员。"
+    except OSError:
+        where = "完整的出错信息也无法写入日志文件。"
+    last = detail.strip().splitlines()[-1] if detail.strip() else ""
+    return f"程序内部出错，运行未完成（{last}）。{where}(internal error; traceback in {log})"
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -108,6 +166,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 engine=args.engine,
                 pool=pool,
+                wait=args.wait,
             )
         if result.failed:
             print(f"注意：{len(result.failed)} 个章节失败，报告中已标注。", file=sys.stderr)
@@ -132,10 +191,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         from selfcheck.config import load_config
         from selfcheck.quality import quality_path, record_quality
+        from selfcheck.runlock import output_lock
 
         started = time.perf_counter()
         config = load_config(args.params)
-        quality = record_quality(config)
+        with output_lock(config.output_dir, what="validate", wait=args.wait):
+            quality = record_quality(config)
         for q in quality.values():
             excluded = "，".join(f"{k} {v:,}" for k, v in q.excluded.items()) or "无"
             print(

@@ -21,13 +21,21 @@ notebooks to HTML in forked children, off the runner's interpreter lock.
 
 Where ``os.fork`` is missing (Windows), or the kernel asked for is not this
 interpreter's ipykernel, kernels are started the ordinary way.
+
+Kernel channels go over UNIX sockets (zmq ``ipc``) in a private folder of each kernel,
+where the platform has them (:class:`IpcKernelManager`, used for cold kernels too): a
+TCP port picked free by jupyter_client can be taken by another process before the
+kernel binds it (``Address already in use`` from the heartbeat); a path in a folder of
+its own cannot.
 """
 
 from __future__ import annotations
 
 import os
 import select
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from queue import Empty
@@ -37,7 +45,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from papermill.engines import NBClientEngine, papermill_engines
-from traitlets import DottedObjectName, Type
+from traitlets import DottedObjectName, Type, default
 
 from selfcheck.kernels import KernelPool, PoolError
 
@@ -175,7 +183,43 @@ class PooledKernelClient(AsyncKernelClient):
     wait_for_ready = _async_wait_for_ready
 
 
-class PooledKernelManager(AsyncKernelManager):
+def ipc_available() -> bool:
+    """Whether zmq can talk over UNIX sockets here (POSIX; not Windows)."""
+    if os.name != "posix":
+        return False
+    import zmq
+
+    return bool(zmq.has("ipc"))
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager, its channels over UNIX sockets in a folder of the
+    kernel's own (``tcp`` where zmq has no ``ipc``): no port for another process to take."""
+
+    _ipc_dir: str | None = None
+
+    @default("transport")
+    def _transport_default(self) -> str:
+        return "ipc" if ipc_available() else "tcp"
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        if self.transport != "ipc":
+            return super()._ip_default()
+        # short (a UNIX socket path holds ~100 bytes) and private (0700, made afresh)
+        self._ipc_dir = tempfile.mkdtemp(prefix="sck-")
+        return os.path.join(self._ipc_dir, "k")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        if not restart and self._ipc_dir is not None:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            self._ipc_dir = None
+
+    cleanup_resources = _async_cleanup_resources
+
+
+class PooledKernelManager(IpcKernelManager):
     """A kernel manager whose kernels come from ``pool`` (set on a per-pool subclass)."""
 
     pool: KernelPool | None = None

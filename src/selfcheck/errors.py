@@ -38,3 +38,16 @@ class ReportError(SelfcheckError):
     """The Word report could not be assembled or written."""
 
     exit_code = 5
+
+
+class RunLockedError(SelfcheckError):
+    """Another run (or validation) holds the output folder: its pid, host, start and command
+    are in the message."""
+
+    exit_code = 6
+
+
+class OutputError(SelfcheckError):
+    """An output file or folder cannot be created or written (a file in the way, read-only)."""
+
+    exit_code = 7

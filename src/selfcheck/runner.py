@@ -18,6 +18,7 @@ import contextlib
 import csv
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -31,19 +32,29 @@ from selfcheck import __version__
 from selfcheck.blocks import SECTION_FILE, SectionResult
 from selfcheck.config import Config, load_config
 from selfcheck.docx_writer import write_docx
-from selfcheck.errors import SectionError, SelfcheckError
+from selfcheck.errors import OutputError, SectionError, SelfcheckError
 from selfcheck.forkserver import block_slow_imports
 from selfcheck.ingest import memory
 from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.quality import record_quality
 from selfcheck.report import Report, ReportMeta, SectionEntry
+from selfcheck.runlock import (
+    MARKER_FILE,
+    leftover_marker,
+    marker_summary,
+    output_lock,
+    remove_marker,
+    write_marker,
+)
 from selfcheck.sections import SECTIONS, SectionDef, get_section
 from selfcheck.versions import package_versions
 
 KERNEL_NAME = "python3"
 METRICS_FILE = "metrics.csv"
 MANIFEST_FILE = "run_manifest.json"
+UNFINISHED_MANIFEST_FILE = "run_manifest.unfinished.json"  # the manifest of a failed run
+STAGING_DIR = ".staging"  # the report, metrics.csv and manifest are built here, then swapped in
 METRICS_COLUMNS = (
     "metric_id",
     "name",
@@ -110,12 +121,20 @@ def run(
     engine: str | None = None,
     pool: KernelPool | None = None,
     echo: Callable[[str], None] = print,
+    wait: bool = False,
 ) -> RunResult:
     """Validate, execute the sections, assemble.
 
     ``engine``: ``selfcheck`` (default; warm forked kernels) or ``papermill`` (cold
     kernels, Papermill's own engine). ``pool``: a running :class:`KernelPool` to take
     the kernels from (the caller keeps it); by default the run starts its own.
+
+    The run holds the output folder's lock (:mod:`selfcheck.runlock`) throughout: a second
+    run of the same folder raises :class:`~selfcheck.errors.RunLockedError` at once, or
+    with ``wait`` waits for the first to end. What the user reads — the report,
+    ``metrics.csv``, the manifest — is built aside and swapped in at the end, the history
+    store written only once the report is built; until then ``运行未完成.txt`` says that
+    the section results beside the report are from an unfinished run.
     """
     started = time.perf_counter()
     started_at = datetime.now().isoformat(timespec="seconds")
@@ -126,11 +145,66 @@ def run(
         pool = None
     context = nullcontext(pool) if pool is not None else warm_pool(engine, cwd=notebooks_dir())
     with context as pool:  # the pool warms up while the parameters and data are checked
-        return _run(params_path, only, allow_partial, workers, pool, echo, started, started_at)
+        config = load_config(params_path)
+        with output_lock(config.output_dir, what="run", wait=wait, echo=echo) as owner:
+            return _run(
+                config, only, allow_partial, workers, pool, echo, started, started_at, owner
+            )
 
 
 def _run(
-    params_path: str | Path,
+    config: Config,
+    only: str | None,
+    allow_partial: bool,
+    workers: int | None,
+    pool,
+    echo: Callable[[str], None],
+    started: float,
+    started_at: str,
+    owner: dict,
+) -> RunResult:
+    out = config.output_dir
+    echo(f"selfcheck {__version__} · {config.period.title_zh} · 输出目录 {out}")
+    left = leftover_marker(out)
+    if left is not None:
+        echo(
+            f"注意：上次运行没有完成（{marker_summary(left)}），见 {out / MARKER_FILE}；"
+            "本次运行成功后该提示文件会被删除。"
+            "(a previous run did not finish; this run replaces its results)"
+        )
+    report_from = _report_time(config)
+    write_marker(out, owner, report=out / report_filename(config), report_from=report_from)
+    try:
+        return _run_marked(config, only, allow_partial, workers, pool, echo, started, started_at)
+    except BaseException as e:
+        if isinstance(e, KeyboardInterrupt):
+            status = "已中断（Ctrl-C，或发起运行的命令被终止）"
+        elif isinstance(e, SelfcheckError):
+            status = f"失败：{_first_line(str(e))}"
+        else:
+            status = f"失败：{type(e).__name__}: {_first_line(str(e))}"
+        with suppress(OSError):
+            write_marker(
+                out,
+                owner,
+                report=out / report_filename(config),
+                report_from=report_from,
+                status=status,
+            )
+        raise
+
+
+def _report_time(config: Config) -> str | None:
+    """When the report now in the output folder was made (its manifest's end time)."""
+    try:
+        manifest = json.loads((config.output_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("finished_at") if manifest.get("report") else None
+
+
+def _run_marked(
+    config: Config,
     only: str | None,
     allow_partial: bool,
     workers: int | None,
@@ -139,10 +213,7 @@ def _run(
     started: float,
     started_at: str,
 ) -> RunResult:
-    config = load_config(params_path)
     out = config.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    echo(f"selfcheck {__version__} · {config.period.title_zh} · 输出目录 {out}")
 
     t = time.perf_counter()
     quality = record_quality(config)
@@ -170,7 +241,15 @@ def _run(
         if failed and not allow_partial:
             html.wait()
             _write_manifest(
-                config, runs, timings, started_at, quality, report=None, pool=pool, workers=workers
+                config,
+                runs,
+                timings,
+                started_at,
+                quality,
+                report=None,
+                pool=pool,
+                workers=workers,
+                path=out / UNFINISHED_MANIFEST_FILE,
             )
             lines = "\n".join(f"  · {r.title}（{r.section_id}）：{r.error}" for r in failed)
             raise SectionError(
@@ -181,28 +260,66 @@ def _run(
             )
 
         t = time.perf_counter()  # the last notebooks are rendered to HTML meanwhile
-        report_path, metrics_path, stats = assemble(config)
+        built = build(config)
         timings["assemble"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
     timings["html_wait"] = round(time.perf_counter() - t, 3)
+    stats = built.stats
     if stats.illegal_chars_removed:
         echo(f"提示：文本中有 {stats.illegal_chars_removed} 个 Word 不支持的控制字符，已删除。")
+    report_path = out / report_filename(config)
     _write_manifest(
-        config, runs, timings, started_at, quality, report=report_path, pool=pool, workers=workers
+        config,
+        runs,
+        timings,
+        started_at,
+        quality,
+        report=report_path,
+        pool=pool,
+        workers=workers,
+        path=built.staging / MANIFEST_FILE,
     )
+    report_path, metrics_path = commit(config, built)
     total = time.perf_counter() - started
     echo(f"报告已生成：{report_path}（共 {total:.1f} 秒）")
     return RunResult(str(config.period), out, report_path, metrics_path, runs, round(total, 3))
 
 
+@dataclass
+class Built:
+    """A report, its ``metrics.csv`` (and manifest) built in the staging folder, not yet
+    in place."""
+
+    staging: Path
+    report: Path
+    metrics_csv: Path
+    results: list[SectionResult]
+    stats: object
+
+
 def assemble(config: Config):
     """The saved section results → ``metrics.csv``, the history store and the Word report."""
+    built = build(config)
+    report_path, metrics_path = commit(config, built)
+    return report_path, metrics_path, built.stats
+
+
+def build(config: Config) -> Built:
+    """The report and ``metrics.csv`` from the saved section results, built in the staging
+    folder: a failure here leaves what the output folder held untouched."""
     out = config.output_dir
     results = collect_results(config)
-    metrics_path = write_metrics_csv(results, out / METRICS_FILE)
-    HistoryStore(config.output_root / HISTORY_FILE).write(
-        config.period, [m for r in results for m in r.metrics]
-    )
+    staging = out / STAGING_DIR
+    try:
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()
+    except OSError as e:
+        raise OutputError(
+            f"无法创建临时目录：{staging}（{e.strerror or e}）。请确认输出目录可写。"
+            "(cannot create the staging folder)"
+        ) from None
+    metrics_path = write_metrics_csv(results, staging / METRICS_FILE)
     meta = ReportMeta(
         organisation=config.params.organisation,
         reporting_unit=config.params.reporting_unit,
@@ -211,9 +328,49 @@ def assemble(config: Config):
         confidentiality=config.params.confidentiality,
     )
     report = Report(meta, tuple(SectionEntry(r, out / "sections" / r.section_id) for r in results))
-    report_path = out / report_filename(config)
+    report_path = staging / report_filename(config)
     stats = write_docx(report, report_path, template=config.template)
-    return report_path, metrics_path, stats
+    return Built(staging, report_path, metrics_path, results, stats)
+
+
+def commit(config: Config, built: Built) -> tuple[Path, Path]:
+    """The built report's metrics into the history store (one transaction), then the
+    staged files into the output folder; the unfinished-run marker goes last."""
+    out = config.output_dir
+    report_path = out / built.report.name
+    metrics_path = out / METRICS_FILE
+    moves = [(built.report, report_path), (built.metrics_csv, metrics_path)]
+    manifest = built.staging / MANIFEST_FILE
+    if manifest.exists():
+        moves.append((manifest, out / MANIFEST_FILE))
+    for _, target in moves:  # a file open in Word or Excel (Windows): stop before any change
+        try:
+            if os.name == "nt" and target.exists():  # Windows refuses to replace an open file
+                with target.open("r+b"):
+                    pass
+        except PermissionError as e:
+            raise _open_elsewhere(target, e) from None
+    HistoryStore(config.output_root / HISTORY_FILE).write(
+        config.period, [m for r in built.results for m in r.metrics]
+    )
+    for source, target in moves:
+        try:
+            os.replace(source, target)
+        except PermissionError as e:
+            raise _open_elsewhere(target, e) from None
+    with suppress(OSError):
+        (out / UNFINISHED_MANIFEST_FILE).unlink(missing_ok=True)
+    with suppress(OSError):
+        built.staging.rmdir()
+    remove_marker(out)
+    return report_path, metrics_path
+
+
+def _open_elsewhere(target: Path, e: OSError) -> OutputError:
+    return OutputError(
+        f"无法替换 {target}（{e.strerror or e}）：该文件可能正在 Word 或 Excel 中打开，"
+        "请关闭后重新运行。(the file is open in another program)"
+    )
 
 
 def report_filename(config: Config) -> str:
@@ -293,36 +450,42 @@ def _run_section(
     target_dir = config.output_dir / "notebooks"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / section.notebook
-    engine_args: dict = {}
-    if pool is not None:
-        from selfcheck.engine import register
+    from selfcheck.engine import IpcKernelManager, register
 
-        engine_args = {"engine_name": register(), "kernel_pool": pool}
+    # kernel channels over UNIX sockets where there are: no TCP port to clash over
+    engine_args: dict = {"kernel_manager_class": IpcKernelManager}
+    if pool is not None:
+        engine_args.update(engine_name=register(), kernel_pool=pool)
     echo(f"  ▶ {section.title} 开始")
     t = time.perf_counter()
-    error = None
-    try:
-        pm.execute_notebook(
-            str(source),
-            str(target),
-            parameters={"period": str(config.period), "params_path": str(config.params_path)},
-            kernel_name=KERNEL_NAME,
-            # the kernel's working directory; papermill's cwd= would chdir this whole
-            # process, which parallel sections would race on
-            resources={"metadata": {"path": str(source.parent)}},
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            # the kernel listens on loopback only; its transport warning is noise for analysts
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            **engine_args,
-        )
-    except PapermillExecutionError as e:
-        error = f"第 {e.exec_count} 个代码单元出错 — {e.ename}: {_first_line(e.evalue)}"
-    except FileNotFoundError as e:
-        error = f"找不到笔记本：{e}"
-    except Exception as e:  # a dead kernel or a broken notebook must still be reported
-        error = f"{type(e).__name__}: {_first_line(str(e))}"
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        error = None
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(target),
+                parameters={"period": str(config.period), "params_path": str(config.params_path)},
+                kernel_name=KERNEL_NAME,
+                # the kernel's working directory; papermill's cwd= would chdir this whole
+                # process, which parallel sections would race on
+                resources={"metadata": {"path": str(source.parent)}},
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                # the kernel listens on loopback only; its transport warning is noise
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                **engine_args,
+            )
+        except PapermillExecutionError as e:
+            error = f"第 {e.exec_count} 个代码单元出错 — {e.ename}: {_first_line(e.evalue)}"
+        except FileNotFoundError as e:
+            error = f"找不到笔记本：{e}"
+        except Exception as e:  # a dead kernel or a broken notebook must still be reported
+            error = f"{type(e).__name__}: {_first_line(str(e))}"
+            if attempt < KERNEL_START_ATTEMPTS and _kernel_did_not_start(e):
+                echo(f"  ↻ {section.title}：内核未能启动（{error}），重试第 {attempt} 次")
+                continue
+        break
     seconds = round(time.perf_counter() - t, 3)
     html_path = html.submit(target) if target.exists() else None
     if error is None and not (config.output_dir / "sections" / section.id / SECTION_FILE).exists():
@@ -338,6 +501,20 @@ def _run_section(
     for warning in stored.warnings:
         echo(f"    ⚠ {warning}")
     return SectionRun(section.id, section.title, "ok", seconds, str(target), html_path)
+
+
+KERNEL_START_ATTEMPTS = 3
+_KERNEL_START_FAILURES = (
+    "address already in use",  # a TCP port taken between its choice and the kernel's bind
+    "kernel died before replying",
+    "kernel didn't respond",
+)
+
+
+def _kernel_did_not_start(e: BaseException) -> bool:
+    """A kernel that never came up (nothing of the notebook ran): worth starting again."""
+    text = str(e).lower()
+    return any(s in text for s in _KERNEL_START_FAILURES)
 
 
 def _compile_notebook_schema(sections: list[SectionDef]) -> None:
@@ -438,7 +615,13 @@ def collect_results(config: Config) -> list[SectionResult]:
 
 
 def write_metrics_csv(results: Sequence[SectionResult], path: Path) -> Path:
-    """``metrics.csv``: one row per metric (and breakdown key), UTF-8 with BOM for Excel."""
+    """``metrics.csv``: one row per metric (and breakdown key), UTF-8 with BOM for Excel.
+
+    Excel reads a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return as a formula: every text cell that does gets a leading ``'`` (OWASP's advice
+    against CSV injection; the target comparator ``==`` is written ``'==``). Numbers are
+    written as numbers, a negative delta ``-0.5`` included.
+    """
     tmp = path.with_suffix(".csv.tmp")
     with tmp.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
@@ -447,22 +630,22 @@ def write_metrics_csv(results: Sequence[SectionResult], path: Path) -> Path:
             for m in r.metrics:
                 w.writerow(
                     [
-                        m.metric_id,
-                        m.name,
+                        _text(m.metric_id),
+                        _text(m.name),
                         _num(m.value),
-                        m.unit,
+                        _text(m.unit),
                         _num(m.numerator),
                         _num(m.denominator),
                         "" if m.n is None else m.n,
                         "" if m.target is None else _num(m.target.value),
-                        "" if m.target is None else m.target.comparator,
-                        m.status,
+                        "" if m.target is None else _text(m.target.comparator),
+                        _text(m.status),
                         _num(m.previous),
                         _num(m.delta),
                         _num(m.year_ago),
                         _num(m.delta_year),
-                        m.section or r.section_id,
-                        m.reason or "",
+                        _text(m.section or r.section_id),
+                        _text(m.reason or ""),
                         _num(m.ci_low),
                         _num(m.ci_high),
                         "true" if m.small_sample else ("false" if m.sampled else ""),
@@ -473,6 +656,15 @@ def write_metrics_csv(results: Sequence[SectionResult], path: Path) -> Path:
     return path
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(v: object) -> str:
+    """A text cell Excel shows as text: a formula-like start is neutralised with ``'``."""
+    text = "" if v is None else str(v)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _num(v: float | None) -> str:
     if v is None:
         return ""
@@ -480,7 +672,7 @@ def _num(v: float | None) -> str:
 
 
 def _write_manifest(
-    config, runs, timings, started_at, quality, *, report, pool=None, workers=None
+    config, runs, timings, started_at, quality, *, report, pool=None, workers=None, path=None
 ) -> Path:
     manifest = {
         "selfcheck": __version__,
@@ -508,7 +700,7 @@ def _write_manifest(
         "sections": [asdict(r) for r in runs],
         "report": None if report is None else str(report),
     }
-    path = config.output_dir / MANIFEST_FILE
+    path = path or config.output_dir / MANIFEST_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)

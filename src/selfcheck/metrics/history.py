@@ -5,11 +5,17 @@ metric. Every run replaces its period's rows; sections read earlier periods from
 it for QoQ / YoY and trends, and compute a period that is missing on demand from
 its data. Sections only read (many kernels at once, read-only); the runner alone
 writes, after the sections are done.
+
+DuckDB lets one process at a time open the file for writing (and none while another
+reads it). Runs of different periods share the store, so a write holds
+``history.duckdb.lock`` (an OS file lock) and retries, for up to
+:data:`WRITE_TIMEOUT` seconds, while DuckDB reports the file locked by a reader.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from selfcheck.metrics.base import Measure, Metric
 from selfcheck.period import Period
 
 HISTORY_FILE = "history.duckdb"
+WRITE_TIMEOUT = 300.0  # seconds a write waits for other runs' writers and readers
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metrics (
@@ -59,15 +66,30 @@ class HistoryStore:
             )
             for m in metrics
         ]
+        from filelock import FileLock, Timeout
+
+        from selfcheck.errors import OutputError
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(self.path)) as con:
-            con.execute(_SCHEMA)
-            con.execute("BEGIN TRANSACTION")
-            con.execute("DELETE FROM metrics WHERE period = ?", [str(period)])
-            if rows:  # one columnar insert: executemany goes row by row (3 s for 4,000 rows)
-                new_rows = _arrow_rows(rows)  # noqa: F841 — read by name in the query
-                con.execute("INSERT INTO metrics SELECT * FROM new_rows")
-            con.execute("COMMIT")
+        lock = FileLock(str(self.path) + ".lock")
+        deadline = time.monotonic() + WRITE_TIMEOUT
+        try:
+            with lock.acquire(timeout=WRITE_TIMEOUT):
+                con = _connect_for_writing(self.path, deadline)
+                with con:
+                    con.execute(_SCHEMA)
+                    con.execute("BEGIN TRANSACTION")
+                    con.execute("DELETE FROM metrics WHERE period = ?", [str(period)])
+                    if rows:  # one columnar insert: executemany goes row by row (3 s, 4,000 rows)
+                        new_rows = _arrow_rows(rows)  # noqa: F841 — read by name in the query
+                        con.execute("INSERT INTO metrics SELECT * FROM new_rows")
+                    con.execute("COMMIT")
+        except (Timeout, duckdb.IOException) as e:
+            raise OutputError(
+                f"指标历史库 {self.path} 被其他运行占用超过 {WRITE_TIMEOUT:.0f} 秒，"
+                "本期指标未写入历史库。请等其他运行结束后重新运行。"
+                f"(the history store stayed locked: {_first_line(e)})"
+            ) from None
         self._rows = None
         return len(rows)
 
@@ -111,13 +133,27 @@ class HistoryStore:
         return by_period
 
     def periods(self) -> list[str]:
-        if not self.path.exists():
-            return []
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            return [
-                r[0]
-                for r in con.execute("SELECT DISTINCT period FROM metrics ORDER BY 1").fetchall()
-            ]
+        stored = self._all_rows()
+        return sorted(stored) if stored else []
+
+
+def _connect_for_writing(path: Path, deadline: float):
+    """A writing connection; while another process has the file open (DuckDB's "Could not
+    set lock"), tried again until ``deadline``."""
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _arrow_rows(rows: list[tuple]):
