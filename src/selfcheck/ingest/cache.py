@@ -28,7 +28,7 @@ import pyarrow.ipc as ipc
 from selfcheck.ingest.records import DatasetQuality
 from selfcheck.schema import DATASETS
 
-INGEST_VERSION = 1  # bump when the reading rules change the typed output
+INGEST_VERSION = 2  # bump when the reading rules change the typed output
 SCHEMA_VERSION = hashlib.sha256(repr(DATASETS).encode()).hexdigest()[:16]
 META = b"selfcheck.ingest"
 SUFFIX = ".arrow"
