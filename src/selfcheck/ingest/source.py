@@ -231,8 +231,8 @@ def _read_csv(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: st
     )
     n_fields = len(match.cells)
     names = [f"f{i}" for i in range(n_fields)]
-    wanted = {f"f{i}": c for c, i in match.positions.items()}
-    table, malformed, enc = _arrow_csv(path, enc, j + 1, names, list(wanted), delim)
+    wanted = [f"f{i}" for i in match.needed()]
+    table, malformed, enc = _arrow_csv(path, enc, j + 1, names, wanted, delim)
     notes = []
     if j > 0:
         notes.append(f"跳过表头上方 {j} 行标题")
@@ -246,7 +246,7 @@ def _read_csv(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: st
         all_lines = np.arange(first_line, first_line + total, dtype=np.int64)
         lines_arr = all_lines[~np.isin(all_lines, bad_lines)]
     return RawTable(
-        columns={wanted[k]: table.column(k) for k in table.column_names},
+        columns=match.columns(lambda i: table.column(f"f{i}")),
         num_rows=table.num_rows,
         first_line=first_line,
         lines=lines_arr,
@@ -373,7 +373,7 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
     empty = (data == "").all(axis=1) if data.size else np.zeros(len(data), dtype=bool)
     lines = np.arange(header_row + 1, header_row + 1 + len(data), dtype=np.int64)[~empty]
     data = data[~empty]
-    columns = {c: _excel_text(data[:, i]) for c, i in match.positions.items()}
+    columns = match.columns(lambda i: _excel_text(data[:, i]), excel=True)
     notes = []
     if h > 0:
         titles = [m for m in merged if m[1][0] < h]
@@ -468,7 +468,7 @@ def _read_parquet(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params
         names = pq.read_schema(path).names
         match = match_header(names, spec, mapping)
         check_header(match, spec, mapping, where=str(path), header_row=None, params=params)
-        table = pq.read_table(path, columns=[names[i] for i in match.positions.values()])
+        table = pq.read_table(path, columns=[names[i] for i in match.needed()])
     except DataError:
         raise
     except (pa.ArrowException, OSError) as e:
@@ -476,7 +476,7 @@ def _read_parquet(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params
             f"{path}: 无法读取 Parquet 文件（{e}）。文件可能已损坏，请重新导出。"
             " (unreadable parquet)"
         ) from None
-    columns = {c: table.column(names[i]) for c, i in match.positions.items()}
+    columns = match.columns(lambda i: table.column(names[i]))
     return RawTable(
         columns=columns,
         num_rows=table.num_rows,
