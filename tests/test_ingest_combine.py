@@ -243,3 +243,20 @@ def test_combine_through_the_parameters_file_and_the_store(tmp_path):
     )
     store = DataStore(load_config(path))
     assert store.get("calls", Q3)["arrived_at"].tolist() == [T("2026-07-01 08:15")]
+
+
+def test_the_documented_combine_example_is_valid(tmp_path):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "ingest.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(columns:.*?)```", doc, re.S) if "combine" in b)
+    path = write_params(tmp_path, tmp_path / "data")
+    path.write_text(path.read_text(encoding="utf-8") + block, encoding="utf-8")
+    columns = load_config(path).params.columns
+    assert DatasetMapping.from_params(columns, "calls").combine == {
+        "arrived_at": ("通话日期", "通话时间")
+    }
+    assert DatasetMapping.from_params(columns, "tickets").combine == {
+        "resolved_at": ("解决日期", "解决时刻")
+    }
