@@ -348,3 +348,12 @@ def test_enum_values_with_control_characters_and_full_width_letters(tmp_path):
     assert q.rows_bad == 0
     got = convert(pa.chunked_array([pa.array(["answered\x01", "ivr"])]), CALLS.column("outcome"))
     assert got.array.to_pylist() == ["answered", "ivr"] and got.cleaned == 1
+
+
+def test_value_map_keys_match_the_cleaned_values():
+    got = convert(
+        pa.chunked_array([pa.array(["HANG\x01", "AGENT"])]),
+        CALLS.column("outcome"),
+        {"HANG\x01": "abandoned", "AGENT": "answered"},
+    )
+    assert got.array.to_pylist() == ["abandoned", "answered"] and got.mapped == 2

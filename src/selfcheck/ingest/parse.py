@@ -11,6 +11,7 @@ caller. Text columns lose their control characters (counted).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,7 @@ UNIT_SECONDS = {"s": 1.0, "h": 3600.0}
 # its line breaks (CRLF, CR and NEL become LF) and has tab, VT and FF as a space.
 CONTROL_RE = r"[\x00-\x1f\x7f-\x{9f}]"
 FREE_CONTROL_RE = r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x{9f}]"  # all but white space
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 FREE_TEXT = ("comment",)  # columns of free text (survey comments)
 EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel (1900 system) serial day
 MS_PER_DAY = 86_400_000
@@ -202,7 +204,8 @@ def _strip_controls(chunk: pa.Array, *, free: bool) -> tuple[pa.Array, int]:
 
 
 def _apply_map(s: pa.Array, value_map: Mapping[str, Any]) -> tuple[pa.Array, int]:
-    keys = pa.array([str(k).strip() for k in value_map], pa.string())
+    # keys as the values they are compared with: without control characters, trimmed
+    keys = pa.array([_CONTROL.sub("", str(k)).strip() for k in value_map], pa.string())
     values = pa.array([_as_text(v) for v in value_map.values()], pa.string())
     idx = pc.index_in(s, value_set=keys)
     hit = pc.is_valid(idx)
