@@ -147,7 +147,7 @@ BAD_ROWS = {
         "answered（人工接听）、abandoned（排队放弃）",
     ),
     "number": (
-        "x,2026-07-02 10:00:00,answered,2,5秒,60,A1,K1",
+        "x,2026-07-02 10:00:00,answered,2,约5秒,60,A1,K1",
         "queue_seconds 不是数字",
         "只能填数字",
     ),

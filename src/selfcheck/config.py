@@ -8,12 +8,13 @@ from Papermill and call :func:`load_config`, which returns a frozen
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -24,6 +25,7 @@ from pydantic import (
     ValidationError,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from selfcheck.calendar import WorkCalendar, YearOverride
@@ -93,13 +95,77 @@ def _dataset_columns_model(spec: DatasetSpec) -> type[BaseModel]:
     )
     return create_model(  # type: ignore[call-overload]
         f"ColumnsModel_{spec.name}",
-        __base__=_Model,
+        __base__=_DatasetColumnsBase,
+        __cls_kwargs__={"spec": spec},
         rename=(
             dict[SourceText, names],
             Field(default_factory=dict, description="文件中的列名 → 标准列名"),
         ),
         values=(values, Field(default_factory=values, description="列 → {文件中的取值: 标准取值}")),
+        combine=(
+            dict[str, list[SourceText]],
+            Field(
+                default_factory=dict,
+                description="时间列 → [日期列名, 时间列名]：两列合并为一个时间戳",
+            ),
+        ),
     )
+
+
+def header_text(text: str) -> str:
+    """A header as the ingest compares it (NFKC, trimmed, case-folded: ingest.columns)."""
+    return unicodedata.normalize("NFKC", str(text)).strip().casefold()
+
+
+class _DatasetColumnsBase(_Model):
+    """``columns.<dataset>``: checks that span its keys (``combine`` against ``rename``)."""
+
+    _spec: ClassVar[DatasetSpec | None] = None
+
+    def __init_subclass__(cls, spec: DatasetSpec | None = None, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls._spec = spec
+
+    @model_validator(mode="after")
+    def _combine(self) -> Any:
+        spec = type(self)._spec
+        combine: dict[str, list[str]] = getattr(self, "combine", {})
+        rename: dict[str, str] = getattr(self, "rename", {})
+        if spec is None or not combine:
+            return self
+        times = [c.name for c in spec.columns if c.type == "datetime"]
+        renamed = {header_text(k) for k in rename}
+        seen: dict[str, str] = {}
+        for target, headers in combine.items():
+            where = f"combine.{target}"
+            if target not in times:
+                raise ValueError(
+                    f"{where}: {target} 不是 {spec.name} 的时间列，可合并的列："
+                    f"{'、'.join(times) or '（无）'} (the target must be a datetime column)"
+                )
+            if len(headers) != 2 or header_text(headers[0]) == header_text(headers[1]):
+                raise ValueError(
+                    f"{where}: 须恰好列出两个不同的列名：[日期列, 时间列]，例如"
+                    f" {target}: [通话日期, 通话时间] (exactly two headers: the date, then the time)"
+                )
+            if target in rename.values():
+                raise ValueError(
+                    f"{where}: {target} 已是 rename 的目标列，二者只能选一 "
+                    "(a column is either renamed or combined, not both)"
+                )
+            for h in headers:
+                key = header_text(h)
+                if key in renamed:
+                    raise ValueError(
+                        f"{where}: 列名 {h!r} 已在 rename 中映射 (the header is also renamed)"
+                    )
+                if key in seen:
+                    raise ValueError(
+                        f"{where}: 列名 {h!r} 已用于 combine.{seen[key]}"
+                        " (a header can be combined only once)"
+                    )
+                seen[key] = target
+        return self
 
 
 DATASET_COLUMNS_MODELS: dict[str, type[BaseModel]] = {

@@ -1,14 +1,15 @@
 """Which header is which column: canonical names, the contract's Chinese headers, and the
-per-period ``columns:`` mapping of the parameters file (header renames and value maps)."""
+per-period ``columns:`` mapping of the parameters file (header renames, value maps, and
+date + time headers combined into one timestamp)."""
 
 from __future__ import annotations
 
 import difflib
 import json
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfcheck.errors import DataError
 from selfcheck.schema import (
@@ -27,6 +28,9 @@ from selfcheck.schema import (
     VISIT_KINDS,
     DatasetSpec,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SEVERITY_ZH = {"major": "重大", "minor": "一般"}  # labels of the data contract
 _ENUM_LABELS: dict[tuple[str, ...], dict[str, str]] = {
@@ -52,6 +56,8 @@ class DatasetMapping:
 
     rename: Mapping[str, str] = field(default_factory=dict)  # header in the file → canonical
     values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # column → {src: dst}
+    # timestamp column → (date header, time header), read as one timestamp
+    combine: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_params(cls, columns_model: Any, dataset: str) -> DatasetMapping:
@@ -59,15 +65,18 @@ class DatasetMapping:
         if entry is None:
             return cls()
         values = {k: dict(v) for k, v in entry.values.model_dump().items() if v}
-        return cls(dict(entry.rename), values)
+        combine = {k: (v[0], v[1]) for k, v in entry.combine.items()}
+        return cls(dict(entry.rename), values, combine)
 
     def key(self) -> str:
         """A stable text of the mapping (part of the cache key)."""
-        return json.dumps(
-            {"rename": dict(self.rename), "values": {k: dict(v) for k, v in self.values.items()}},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
+        key: dict[str, Any] = {
+            "rename": dict(self.rename),
+            "values": {k: dict(v) for k, v in self.values.items()},
+        }
+        if self.combine:  # absent when unused: keys of earlier cache entries stay valid
+            key["combine"] = {k: list(v) for k, v in self.combine.items()}
+        return json.dumps(key, ensure_ascii=False, sort_keys=True)
 
 
 def enum_aliases(values: tuple[str, ...]) -> dict[str, str]:
@@ -87,16 +96,45 @@ class HeaderMatch:
     """Which position of a header row holds which canonical column."""
 
     cells: list[str]
-    positions: dict[str, int]  # canonical → position
+    positions: dict[str, int]  # canonical → position (of the date header when combined)
     duplicates: dict[str, list[int]]  # canonical → every position that matched it
     ignored: list[str]  # non-empty headers that matched nothing
+    combined: dict[str, tuple[int, int]] = field(default_factory=dict)  # → (date, time) positions
 
     @property
     def score(self) -> int:
         return len(self.positions)
 
     def renamed(self) -> dict[str, str]:
-        return {self.cells[i]: c for c, i in self.positions.items() if self.cells[i] != c}
+        out = {
+            self.cells[i]: c
+            for c, i in self.positions.items()
+            if self.cells[i] != c and c not in self.combined
+        }
+        for c, (d, t) in self.combined.items():
+            out[f"{self.cells[d]} + {self.cells[t]}"] = c
+        return out
+
+    def needed(self) -> list[int]:
+        """The positions a reader must read (both headers of a combined column)."""
+        out = [*self.positions.values(), *(t for _, t in self.combined.values())]
+        return list(dict.fromkeys(out))
+
+    def columns(
+        self, get: Callable[[int], pa.ChunkedArray], *, excel: bool = False
+    ) -> dict[str, pa.ChunkedArray]:
+        """Canonical name → raw values, ``get(position)`` reading one column of the file;
+        a combined column is its date and time joined (``parse.join_date_time``)."""
+        from selfcheck.ingest.parse import join_date_time
+
+        out = {}
+        for c, i in self.positions.items():
+            if c in self.combined:
+                d, t = self.combined[c]
+                out[c] = join_date_time(get(d), get(t), excel=excel)
+            else:
+                out[c] = get(i)
+        return out
 
 
 def aliases_of(spec: DatasetSpec, mapping: DatasetMapping) -> dict[str, str]:
@@ -113,20 +151,40 @@ def aliases_of(spec: DatasetSpec, mapping: DatasetMapping) -> dict[str, str]:
 
 def match_header(cells: Sequence[Any], spec: DatasetSpec, mapping: DatasetMapping) -> HeaderMatch:
     aliases = aliases_of(spec, mapping)
+    parts = {  # header key → (combined column, 0 date / 1 time); before every other alias
+        header_key(h): (c, k) for c, pair in mapping.combine.items() for k, h in enumerate(pair)
+    }
     texts = ["" if c is None else str(c).replace("\ufeff", "").strip() for c in cells]
     positions: dict[str, int] = {}
     dup: dict[str, list[int]] = {}
     ignored = []
+    halves: dict[str, list[list[int]]] = {}  # combined column → [date positions, time positions]
     for i, text in enumerate(texts):
         if not text:
             continue
-        canonical = aliases.get(header_key(text))
+        key = header_key(text)
+        if key in parts:
+            c, k = parts[key]
+            halves.setdefault(c, [[], []])[k].append(i)
+            continue
+        canonical = aliases.get(key)
         if canonical is None:
             ignored.append(text)
             continue
         dup.setdefault(canonical, []).append(i)
         positions.setdefault(canonical, i)
-    return HeaderMatch(texts, positions, {k: v for k, v in dup.items() if len(v) > 1}, ignored)
+    combined = {}
+    for c, (dates, times) in halves.items():
+        if not dates or not times:  # half a pair: not read (the missing-column message says so)
+            ignored += [texts[i] for i in dates + times]
+            continue
+        if len(dates) > 1 or len(times) > 1 or c in positions:  # also another header of c
+            dup[c] = sorted(dup.get(c, []) + dates + times)
+        positions.setdefault(c, dates[0])
+        combined[c] = (dates[0], times[0])
+    return HeaderMatch(
+        texts, positions, {k: v for k, v in dup.items() if len(v) > 1}, ignored, combined
+    )
 
 
 def check_header(
@@ -163,9 +221,18 @@ def check_header(
         + ", ".join(c.name for c in missing)
         + ")",
     ]
+    found = {header_key(t) for t in match.cells if t}
     for c in missing:
         tried = [c.name, c.zh, *[s for s, d in mapping.rename.items() if d == c.name]]
-        lines.append(f"  {c.name} 已尝试的列名 (aliases tried)：{'、'.join(tried)}")
+        line = f"  {c.name} 已尝试的列名 (aliases tried)：{'、'.join(tried)}"
+        if c.name in mapping.combine:
+            pair = mapping.combine[c.name]
+            absent = "、".join(h for h in pair if header_key(h) not in found)
+            line += (
+                f"；或由 {pair[0]} + {pair[1]} 合并（文件中没有 {absent}）"
+                f" (or combined from {pair[0]} + {pair[1]}; not found: {absent})"
+            )
+        lines.append(line)
     lines.append(f"  文件{row}的列名 (headers found)：{seen}")
     if extra:
         lines.append(f"  {extra}")

@@ -457,8 +457,8 @@ def _read_csv(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: st
     )
     n_fields = len(match.cells)
     names = [f"f{i}" for i in range(n_fields)]
-    wanted = {f"f{i}": c for c, i in match.positions.items()}
-    table, skipped, enc = _arrow_csv(path, enc, header_row, names, list(wanted), delim)
+    wanted = [f"f{i}" for i in match.needed()]
+    table, skipped, enc = _arrow_csv(path, enc, header_row, names, wanted, delim)
     notes = []
     if j > 0:
         notes.append(f"跳过表头上方 {j} 行标题")
@@ -492,7 +492,7 @@ def _read_csv(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: st
         if not empty
     ]
     n_blank = sum(1 for *_, empty in skipped if empty)
-    columns = {wanted[k]: table.column(k) for k in table.column_names}
+    columns = match.columns(lambda i: table.column(f"f{i}"))
     keep = _non_empty(path, enc, header_row, names, wanted, delim, table)
     if keep is not None:
         n_blank += int((~keep).sum())
@@ -529,7 +529,7 @@ def _non_empty(
     enc: Encoding,
     skip: int,
     names: list[str],
-    wanted: dict[str, str],
+    wanted: list[str],
     delim: str,
     table: pa.Table,
 ) -> np.ndarray | None:
@@ -885,13 +885,18 @@ def _read_xlsx(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params: s
         lines = np.arange(s.h + 2, s.h + 2 + len(data), dtype=np.int64)[~empty]
         parts.append((s, data[~empty], lines))
         blank += int(empty.sum())
-    columns = {}
-    for c in chosen[0].match.positions:
-        values = [
-            d[:, s.match.positions[c]] if d.ndim == 2 and d.shape[0] else np.empty(0, dtype=object)
-            for s, d, _ in parts
-        ]
-        columns[c] = _excel_text(np.concatenate(values) if len(values) > 1 else values[0])
+
+    def cells_of(d: np.ndarray, i: int) -> pa.ChunkedArray:
+        return _excel_text(d[:, i] if d.ndim == 2 and d.shape[0] else np.empty(0, dtype=object))
+
+    # per sheet (its own header positions; a combined column joined there), then stacked
+    per_sheet = [s.match.columns(lambda i, d=d: cells_of(d, i), excel=True) for s, d, _ in parts]
+    columns = {
+        c: pa.chunked_array(
+            [chunk for got in per_sheet for chunk in got[c].chunks], type=pa.string()
+        )
+        for c in per_sheet[0]
+    }
     several = len(chosen) > 1
     notes = []
     for s, _, _ in parts:
@@ -1053,7 +1058,7 @@ def _read_parquet(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params
         names = pq.read_schema(path).names
         match = match_header(names, spec, mapping)
         check_header(match, spec, mapping, where=str(path), header_row=None, params=params)
-        table = pq.read_table(path, columns=[names[i] for i in match.positions.values()])
+        table = pq.read_table(path, columns=[names[i] for i in match.needed()])
     except DataError:
         raise
     except (pa.ArrowException, OSError) as e:
@@ -1061,7 +1066,7 @@ def _read_parquet(path: Path, spec: DatasetSpec, mapping: DatasetMapping, params
             f"{path}: 无法读取 Parquet 文件（{e}）。文件可能已损坏，请重新导出。"
             " (unreadable parquet)"
         ) from None
-    columns = {c: table.column(names[i]) for c, i in match.positions.items()}
+    columns = match.columns(lambda i: table.column(names[i]))
     return RawTable(
         columns=columns,
         num_rows=table.num_rows,
