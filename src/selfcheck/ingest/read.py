@@ -208,7 +208,8 @@ def _ingest(
 
     totals = _totals_rows(raw, spec, table) if n else np.zeros(0, dtype=np.int64)
     if len(totals):
-        flag(totals, _totals_column(raw, spec, totals), TOTALS, TOTALS_ROW)
+        first = spec.columns[0].name  # the id, where the word usually is
+        flag(totals, first if first in raw.columns else spec.anchor, TOTALS, TOTALS_ROW)
     n_totals = len(totals)
     if failures is not None:
         for col in spec.columns:
@@ -323,12 +324,6 @@ def _totals_rows(raw: RawTable, spec: DatasetSpec, table: pa.Table) -> np.ndarra
             zero_copy_only=False
         )
     return rows[hit]
-
-
-def _totals_column(raw: RawTable, spec: DatasetSpec, rows: np.ndarray) -> str:
-    """The column shown in a totals row's example: the id when it holds the word."""
-    first = spec.columns[0].name
-    return first if first in raw.columns else spec.anchor
 
 
 def _values(raw: RawTable, column: str, rows: np.ndarray, other: str = "") -> list[str]:
