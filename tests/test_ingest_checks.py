@@ -398,3 +398,16 @@ def test_totals_row_with_sums_in_an_xlsx(tmp_path):
     frame, q = read_dataset(tmp_path / "calls.xlsx", DATASETS["calls"], Q3)
     assert len(frame) == 4 and q.excluded == {TOTALS_ROW: 1} and q.rows_bad == 0
     assert shown(q) == [(6, "call_id", "合计：", TOTALS_ROW)] and balanced(q)
+
+
+def test_a_cumulative_export_names_every_quarter_found(tmp_path):
+    months = ["2026-01-15", "2026-02-15", "2026-04-15", "2026-05-15", "2026-07-15"]
+    rows = [f"s{i},{m},安全,2,A{i}" for i, m in enumerate(months)]
+    p = csv(tmp_path, "training", TRAINING, rows)
+    with pytest.raises(DataError) as e:
+        read_dataset(p, DATASETS["training"], Q3)
+    msg = str(e.value)
+    assert "4 / 5 行记录的日期（date）" in msg and "时间范围为 2026-01-15 至 2026-07-15" in msg
+    assert "这些记录属于 2026Q1（2 行）、2026Q2（2 行）" in msg and "只导出本期" in msg
+    frame, q = read(p, "training", max_outside_share=1.0)  # the stop can be lifted
+    assert len(frame) == 1 and q.excluded == {"期间外": 4}

@@ -65,6 +65,7 @@ def read_dataset(
     timezone: str = "Asia/Shanghai",
     survey_scale: int = SURVEY_SCALE,
     min_bad_rows: int = MIN_BAD_ROWS,
+    max_outside_share: float = MAX_OUTSIDE_SHARE,
 ) -> tuple[pd.DataFrame, DatasetQuality]:
     """Read one dataset file for one period: typed, validated, filtered to the period."""
     got = ingest(
@@ -77,6 +78,7 @@ def read_dataset(
         timezone=timezone,
         survey_scale=survey_scale,
         min_bad_rows=min_bad_rows,
+        max_outside_share=max_outside_share,
     )
     frame = got.frame if got.frame is not None else to_pandas(got.table)
     if columns is not None:
@@ -96,11 +98,13 @@ def ingest(
     sha256: str | None = None,
     survey_scale: int = SURVEY_SCALE,
     min_bad_rows: int = MIN_BAD_ROWS,
+    max_outside_share: float = MAX_OUTSIDE_SHARE,
 ) -> Ingested:
     """Read, type, check and filter one file (see :func:`read_dataset`).
 
     ``survey_scale`` (``thresholds.survey_scale``) bounds the survey scores;
-    ``min_bad_rows`` is the floor under ``max_bad_share`` for small files.
+    ``min_bad_rows`` is the floor under ``max_bad_share`` for small files; more than
+    ``max_outside_share`` of the valid rows outside the period stops the run (1: never).
     """
     try:
         return _ingest(
@@ -114,6 +118,7 @@ def ingest(
             sha256,
             survey_scale,
             min_bad_rows,
+            max_outside_share,
         )
     except (pa.ArrowException, UnicodeError, ValueError, OverflowError, MemoryError) as e:
         # a safety net: a file this code did not foresee is still a data problem for the analyst
@@ -134,6 +139,7 @@ def _ingest(
     sha256: str | None,
     survey_scale: int,
     min_bad_rows: int,
+    max_outside_share: float,
 ) -> Ingested:
     raw = read_source(path, spec, mapping, params=params)
     n = raw.num_rows
@@ -269,7 +275,7 @@ def _ingest(
         if n_outside:
             quality.excluded[OUTSIDE_PERIOD] = n_outside
             dated = int(keep.sum())
-            if n_outside > MAX_OUTSIDE_SHARE * dated and n_outside >= min_bad_rows:
+            if n_outside > max_outside_share * dated and n_outside >= min_bad_rows:
                 raise _wrong_period(path, spec, period, anchor, keep, outside)
         keep &= inside
         days = np.bincount((anchor[keep] - start) // 86_400_000, minlength=period.days)
@@ -507,9 +513,10 @@ def _wrong_period(
         f"{path}: {n_out:,} / {n:,} 行记录的{col.zh}（{spec.anchor}）不在 {period}"
         f"（{period.first_day} 至 {period.last_day}）之内；文件中的时间范围为 {low} 至 {high}，"
         f"这些记录属于 {belongs}。请检查参数文件的 data_dir 是否指向 {period} 的数据目录，"
-        f"以及该目录中的 {path.name} 是否为本期的导出文件。"
+        f"以及该目录中的 {path.name} 是否为本期的导出文件；如为跨多个季度的累计导出，"
+        "请只导出本期的记录。"
         f" (most rows are outside {period}: {n_out:,} of {n:,}; is this another quarter's data?"
-        " check data_dir and the folder)"
+        " check data_dir and the folder, or export this quarter only)"
     )
 
 
