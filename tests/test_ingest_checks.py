@@ -411,3 +411,10 @@ def test_a_cumulative_export_names_every_quarter_found(tmp_path):
     assert "这些记录属于 2026Q1（2 行）、2026Q2（2 行）" in msg and "只导出本期" in msg
     frame, q = read(p, "training", max_outside_share=1.0)  # the stop can be lifted
     assert len(frame) == 1 and q.excluded == {"期间外": 4}
+
+
+def test_a_dated_totals_row_is_found_through_its_empty_required_cells(tmp_path):
+    rows = [f"c{i},2026-07-02 10:00,answered,5,30000,300" for i in range(3)]
+    rows += ["合计,2026-09-30,,15,90000,900"]  # the export date, no outcome, sums
+    frame, q = read_dataset(csv(tmp_path, "calls", CALLS, rows), DATASETS["calls"], Q3)
+    assert len(frame) == 3 and q.excluded == {TOTALS_ROW: 1} and balanced(q)

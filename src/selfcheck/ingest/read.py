@@ -20,6 +20,7 @@ from selfcheck.ingest.checks import (
     LOW,
     NEGATIVE,
     ORDER,
+    Failures,
     bounds,
     order_reason,
     reason_text,
@@ -212,7 +213,7 @@ def _ingest(
             for ln, v in zip(lines, _values(raw, column, shown, other), strict=True)
         ]
 
-    totals = _totals_rows(raw, spec, table) if n else np.zeros(0, dtype=np.int64)
+    totals = _totals_rows(raw, spec, table, parse_bad, failures) if n else np.zeros(0, np.int64)
     if len(totals):
         first = spec.columns[0].name  # the id, where the word usually is
         flag(totals, first if first in raw.columns else spec.anchor, TOTALS, TOTALS_ROW)
@@ -306,20 +307,39 @@ _TOTALS_FIRST = re.compile(_TOTALS_RE + r"\s*([:：(（,，\s].*)?$")  # id or a
 _TOTALS_CELL = re.compile(_TOTALS_RE + r"\s*[:：]?$")  # any other text cell, whole
 
 
-def _totals_rows(raw: RawTable, spec: DatasetSpec, table: pa.Table) -> np.ndarray:
+def _totals_rows(
+    raw: RawTable,
+    spec: DatasetSpec,
+    table: pa.Table,
+    parse_bad: dict[str, np.ndarray],
+    failures: Failures | None,
+) -> np.ndarray:
     """Rows that are a totals line of the export (合计/总计/Total …), not a record.
 
-    Only rows without a valid anchor timestamp are looked at (a totals line has no
-    date of its own), so this costs nothing on a clean file.
+    Only rows without a valid anchor timestamp or with another fault are looked at (a
+    totals line has no date of its own, or empty required cells), so this costs
+    nothing on a clean file.
     """
-    if spec.anchor in table.column_names:
-        rows = np.flatnonzero(table.column(spec.anchor).is_null().to_numpy(zero_copy_only=False))
-    else:
-        rows = np.arange(table.num_rows)
-    if not len(rows):
-        return rows
-    take = pa.array(rows)
+    if spec.anchor not in table.column_names:
+        return np.arange(table.num_rows)[_totals_hits(raw, spec, np.arange(table.num_rows))]
+    mask = np.array(table.column(spec.anchor).is_null().to_numpy(zero_copy_only=False))
+    for b in parse_bad.values():
+        mask |= b
+    if failures is not None:
+        for kinds in failures.rows.values():
+            for rows in kinds.values():
+                mask[rows] = True
+        for rows in failures.order.values():
+            mask[rows] = True
+    rows = np.flatnonzero(mask)
+    return rows[_totals_hits(raw, spec, rows)]
+
+
+def _totals_hits(raw: RawTable, spec: DatasetSpec, rows: np.ndarray) -> np.ndarray:
     hit = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return hit
+    take = pa.array(rows)
     first = {spec.columns[0].name, spec.anchor}
     for name, values in raw.columns.items():
         if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
@@ -329,7 +349,7 @@ def _totals_rows(raw: RawTable, spec: DatasetSpec, table: pa.Table) -> np.ndarra
         hit |= pc.fill_null(pc.match_substring_regex(cells, pattern), False).to_numpy(
             zero_copy_only=False
         )
-    return rows[hit]
+    return hit
 
 
 def _values(raw: RawTable, column: str, rows: np.ndarray, other: str = "") -> list[str]:
