@@ -39,6 +39,7 @@ EMPTY, ENUM, NEGATIVE, LOW, HIGH, DUPLICATE = (
 )
 ORDER = "order"  # a pair of columns out of order (Failures.order)
 _ORDER_CHECK = "order:"  # pandera check name: order:<later>:<earlier>
+_RANGE = "range"  # pandera check name of the bounds: split into NEGATIVE / LOW / HIGH
 _UNITS = {"s": " 秒", "h": " 小时"}
 
 
@@ -110,20 +111,13 @@ def dataset_schema(name: str, survey_scale: int = SURVEY_SCALE):
                 )
             )
         low, high = bounds(c, survey_scale)
-        if low is not None:
-            kind = _low_kind(c)
-            if c.min_exclusive:
-                test = lambda s, low=low: ~(s <= low).fillna(False)  # noqa: E731
-            else:
-                test = lambda s, low=low: ~(s < low).fillna(False)  # noqa: E731
-            checks.append(pdx.Check(test, name=kind, ignore_na=False, error=kind))
-        if high is not None:
+        if low is not None or high is not None:  # one check; the failing rows are split later
             checks.append(
                 pdx.Check(
-                    lambda s, high=high: ~(s > high).fillna(False),
-                    name=HIGH,
+                    lambda s, low=low, high=high, ex=c.min_exclusive: _in_range(s, low, high, ex),
+                    name=_RANGE,
                     ignore_na=False,
-                    error=HIGH,
+                    error=_RANGE,
                 )
             )
         if c.unique:
@@ -166,6 +160,23 @@ def too_early(frame: pd.DataFrame, later: str, earlier: str) -> np.ndarray:
     a, b = frame[later].to_numpy(), frame[earlier].to_numpy()
     tol = np.timedelta64(int(PLAUSIBLE.order_tolerance_seconds * 1e9), "ns")
     return (a < b) & ~(a + tol < b)
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    if s.dtype == np.float64:
+        return s.to_numpy()
+    return s.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _in_range(s: pd.Series, low: float | None, high: float | None, exclusive: bool) -> pd.Series:
+    """True where the value is within the bounds, or missing (NaN compares False)."""
+    x = _floats(s)
+    ok = np.ones(len(x), dtype=bool)
+    if low is not None:
+        ok &= ~((x <= low) if exclusive else (x < low))
+    if high is not None:
+        ok &= ~(x > high)
+    return pd.Series(ok, index=s.index)
 
 
 def _first_occurrence(s: pd.Series) -> pd.Series | bool:
@@ -215,8 +226,18 @@ def validate_frame(
             later, earlier = str(check)[len(_ORDER_CHECK) :].split(":")
             order[(later, earlier)] = np.unique(grp["index"].to_numpy(dtype=np.int64))
         for (column, check), grp in fc[~wide].groupby(["column", "check"], sort=False):
-            kind = _kind(str(check))
             rows = np.unique(grp["index"].to_numpy(dtype=np.int64))
+            if str(check) == _RANGE:
+                col = spec.column(str(column))
+                _, high = bounds(col, survey_scale)
+                above = np.zeros(len(rows), dtype=bool)
+                if high is not None:
+                    above = _floats(frame[col.name])[rows] > high
+                for kind, part in ((_low_kind(col), rows[~above]), (HIGH, rows[above])):
+                    if len(part):
+                        out.setdefault(col.name, {})[kind] = part
+                continue
+            kind = _kind(str(check))
             out.setdefault(str(column), {})[kind] = rows
     return Failures(out, order)
 
