@@ -32,6 +32,7 @@ def write(tmp_path: Path, lines: list[str], name: str = "calls.csv", enc="utf-8"
 
 
 def error_of(path: Path, spec=CALLS, **kw) -> str:
+    kw.setdefault("min_bad_rows", 1)  # tiny fixtures: no floor under max_bad_share
     with pytest.raises(DataError) as e:
         read_dataset(path, spec, Q3, **kw)
     return str(e.value)
@@ -191,7 +192,7 @@ def test_unknown_enum_message_lists_allowed_values_and_a_mapping(tmp_path):
 def test_max_bad_share_is_a_parameter(tmp_path):
     p = write(tmp_path, [*good(9), "c00001,2026-07-02 10:00:00,answered,2,5,60,A1,K1"])
     with pytest.raises(DataError):
-        read_dataset(p, CALLS, Q3, max_bad_share=0.05)
+        read_dataset(p, CALLS, Q3, max_bad_share=0.05, min_bad_rows=1)
     frame, q = read_dataset(p, CALLS, Q3, max_bad_share=0.2)
     assert len(frame) == 9 and q.rows_bad == 1
 
@@ -272,7 +273,10 @@ def test_corrupt_parquet(tmp_path):
 def test_validate_command_prints_the_message_without_traceback(tmp_path, capsys):
     data = tmp_path / "data"
     (data / "2026Q3").mkdir(parents=True)
-    write(data / "2026Q3", [*good(2), "x,2026-07-02 10:00:00,HANG,2,5,60,A,K"])
+    write(
+        data / "2026Q3",
+        [*good(2), *[f"x{i},2026-07-02 10:00:00,HANG,2,5,60,A,K" for i in range(3)]],
+    )
     params = write_params(tmp_path / "params", data)
     assert main(["validate", str(params)]) == 3
     err = capsys.readouterr().err

@@ -269,7 +269,7 @@ def test_parquet_typed_columns_are_converted(tmp_path):
                 [dt.datetime(2026, 7, 1, 2), dt.datetime(2026, 7, 2, 3)],
                 pa.timestamp("us", tz="UTC"),
             ),
-            "resolved_at": pa.array([dt.date(2026, 7, 1), None], pa.date32()),
+            "resolved_at": pa.array([dt.date(2026, 7, 2), None], pa.date32()),
             "severity": ["重大", "minor"],
             "service_interrupted": pa.array([1, 0], pa.int8()),
         }
@@ -280,7 +280,7 @@ def test_parquet_typed_columns_are_converted(tmp_path):
         pd.Timestamp("2026-07-01 10:00"),
         pd.Timestamp("2026-07-02 11:00"),
     ]
-    assert frame["resolved_at"].iloc[0] == pd.Timestamp("2026-07-01")
+    assert frame["resolved_at"].iloc[0] == pd.Timestamp("2026-07-02")
     assert frame["severity"].tolist() == ["major", "minor"]
     assert frame["service_interrupted"].tolist() == [True, False]
     assert str(frame["service_interrupted"].dtype) == "boolean" and q.rows_bad == 0

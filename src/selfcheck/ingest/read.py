@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,15 +12,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from selfcheck.errors import DataError
-from selfcheck.ingest.checks import DUPLICATE, EMPTY, ENUM, NEGATIVE, reason_text, validate_frame
+from selfcheck.ingest.checks import (
+    DUPLICATE,
+    EMPTY,
+    ENUM,
+    HIGH,
+    LOW,
+    NEGATIVE,
+    ORDER,
+    Failures,
+    bounds,
+    order_reason,
+    reason_text,
+    too_early,
+    validate_frame,
+)
 from selfcheck.ingest.columns import DatasetMapping, enum_aliases, params_hint, yaml_key
 from selfcheck.ingest.parse import PARSE_REASONS, TS, convert
-from selfcheck.ingest.records import OUTSIDE_PERIOD, DatasetQuality, Example
+from selfcheck.ingest.records import OUTSIDE_PERIOD, TOTALS_ROW, DatasetQuality, Example
 from selfcheck.ingest.source import RawTable, read_source, sha256_of
 from selfcheck.period import Period
-from selfcheck.schema import DatasetSpec
+from selfcheck.schema import PLAUSIBLE, SURVEY_SCALE, DatasetSpec
 
 MAX_BAD_SHARE = 0.05
+# a file stops the run only when its bad rows are above max_bad_share AND at least this
+# many: one or two typos in a 12-row incidents file (8 %, 17 %) are excluded and counted,
+# not fatal; 1 restores the plain share
+MIN_BAD_ROWS = 3
+# a dataset whose dated rows are mostly (more than this share, and at least MIN_BAD_ROWS)
+# outside the period is another period's export: the run stops instead of reporting nothing
+MAX_OUTSIDE_SHARE = 0.5
 EXAMPLES_PER_REASON = 5
 MALFORMED = "列数与表头不符"
 PARSE = "parse"  # kind of a value that could not be read
@@ -42,6 +64,9 @@ def read_dataset(
     columns: list[str] | None = None,
     params: str = "",
     timezone: str = "Asia/Shanghai",
+    survey_scale: int = SURVEY_SCALE,
+    min_bad_rows: int = MIN_BAD_ROWS,
+    max_outside_share: float = MAX_OUTSIDE_SHARE,
 ) -> tuple[pd.DataFrame, DatasetQuality]:
     """Read one dataset file for one period: typed, validated, filtered to the period."""
     got = ingest(
@@ -52,6 +77,9 @@ def read_dataset(
         max_bad_share=max_bad_share,
         params=params,
         timezone=timezone,
+        survey_scale=survey_scale,
+        min_bad_rows=min_bad_rows,
+        max_outside_share=max_outside_share,
     )
     frame = got.frame if got.frame is not None else to_pandas(got.table)
     if columns is not None:
@@ -69,10 +97,29 @@ def ingest(
     params: str = "",
     timezone: str = "Asia/Shanghai",
     sha256: str | None = None,
+    survey_scale: int = SURVEY_SCALE,
+    min_bad_rows: int = MIN_BAD_ROWS,
+    max_outside_share: float = MAX_OUTSIDE_SHARE,
 ) -> Ingested:
+    """Read, type, check and filter one file (see :func:`read_dataset`).
+
+    ``survey_scale`` (``thresholds.survey_scale``) bounds the survey scores;
+    ``min_bad_rows`` is the floor under ``max_bad_share`` for small files; more than
+    ``max_outside_share`` of the valid rows outside the period stops the run (1: never).
+    """
     try:
         return _ingest(
-            path, spec, period, mapping or DatasetMapping(), max_bad_share, params, timezone, sha256
+            path,
+            spec,
+            period,
+            mapping or DatasetMapping(),
+            max_bad_share,
+            params,
+            timezone,
+            sha256,
+            survey_scale,
+            min_bad_rows,
+            max_outside_share,
         )
     except (pa.ArrowException, UnicodeError, ValueError, OverflowError, MemoryError) as e:
         # a safety net: a file this code did not foresee is still a data problem for the analyst
@@ -91,6 +138,9 @@ def _ingest(
     params: str,
     timezone: str,
     sha256: str | None,
+    survey_scale: int,
+    min_bad_rows: int,
+    max_outside_share: float,
 ) -> Ingested:
     raw = read_source(path, spec, mapping, params=params)
     n = raw.num_rows
@@ -141,45 +191,85 @@ def _ingest(
             parse_bad[col.name] = got.bad
         if got.mapped:
             quality.values_mapped[col.name] = got.mapped
+        if got.cleaned:
+            quality.notes.append(
+                f"{col.name}：{got.cleaned:,} 个单元格含控制字符（不可见字符），已删除这些字符"
+            )
     table = pa.table(typed) if typed else pa.table({})
     frame = to_pandas(table)
-    failures = validate_frame(frame, spec).rows if n else {}
+    failures = validate_frame(frame, spec, survey_scale=survey_scale) if n else None
 
-    # one reason per row: columns in contract order, then duplicate ids
+    # one reason per row: totals rows, then columns in contract order, orderings, duplicate ids
     bad = np.zeros(n, dtype=bool)
-    firsts: list[tuple[str, str, np.ndarray]] = []  # (column, kind, rows) in the order found
+    firsts: list[_Flagged] = []  # in the order found
 
-    def flag(rows: np.ndarray, column: str, kind: str) -> None:
+    def flag(rows: np.ndarray, column: str, kind: str, reason: str, other: str = "") -> None:
         rows = rows[~bad[rows]]
         if not len(rows):
             return
         bad[rows] = True
-        col = spec.column(column)
-        reason = f"{column} {PARSE_REASONS[col.type]}" if kind == PARSE else reason_text(col, kind)
         quality.excluded[reason] = quality.excluded.get(reason, 0) + len(rows)
-        firsts.append((column, kind, rows))
+        firsts.append(_Flagged(column, kind, rows, reason, other))
         shown = rows[:EXAMPLES_PER_REASON]
-        values = pc.take(raw.columns[column], pa.array(shown)).to_pylist()
         lines = raw.line_of(shown)
         quality.examples += [
-            Example(int(ln), column, "" if v is None else str(v), reason, sheet)
-            for ln, v, sheet in zip(lines, values, raw.sheet_of(shown), strict=True)
+            Example(int(ln), column, v, reason, sheet)
+            for ln, v, sheet in zip(
+                lines, _values(raw, column, shown, other), raw.sheet_of(shown), strict=True
+            )
         ]
 
-    for col in spec.columns:
-        if col.name in parse_bad:
-            flag(np.flatnonzero(parse_bad[col.name]), col.name, PARSE)
-        for kind in (EMPTY, ENUM, NEGATIVE):
-            rows = failures.get(col.name, {}).get(kind)
-            if rows is not None:
-                flag(rows, col.name, kind)
-    if spec.id_column and DUPLICATE in failures.get(spec.id_column, {}):
-        flag(failures[spec.id_column][DUPLICATE], spec.id_column, DUPLICATE)
+    totals = _totals_rows(raw, spec, table, parse_bad, failures) if n else np.zeros(0, np.int64)
+    if len(totals):
+        first = spec.columns[0].name  # the id, where the word usually is
+        flag(totals, first if first in raw.columns else spec.anchor, TOTALS, TOTALS_ROW)
+    n_totals = len(totals)
+    if failures is not None:
+        for col in spec.columns:
+            if col.name in parse_bad:
+                flag(
+                    np.flatnonzero(parse_bad[col.name]),
+                    col.name,
+                    PARSE,
+                    f"{col.name} {PARSE_REASONS[col.type]}",
+                )
+            for kind in (EMPTY, ENUM, NEGATIVE, LOW, HIGH):
+                rows = failures.rows.get(col.name, {}).get(kind)
+                if rows is not None:
+                    flag(rows, col.name, kind, reason_text(col, kind, survey_scale))
+        for (later, earlier), rows in failures.order.items():
+            reason = order_reason(spec, later, earlier)
+            if spec.column(later).type in ("datetime", "date"):
+                flag(rows, later, ORDER, reason, other=earlier)
+            else:  # counts: the smaller one is too big (nodes_done above nodes_total)
+                flag(rows, earlier, ORDER, reason, other=later)
+        if spec.id_column and DUPLICATE in failures.rows.get(spec.id_column, {}):
+            rows = failures.rows[spec.id_column][DUPLICATE]
+            flag(
+                rows, spec.id_column, DUPLICATE, reason_text(spec.column(spec.id_column), DUPLICATE)
+            )
 
-    n_bad = int(bad.sum()) + len(raw.malformed)
-    total = quality.rows_read
-    if total and n_bad / total > max_bad_share:
-        raise _too_many(path, spec, quality, raw, firsts, n_bad, total, max_bad_share, params)
+    # an end a few seconds before its start (clock skew, minute-only times): the same instant
+    for later, earlier in spec.order:
+        if later in frame.columns and earlier in frame.columns:
+            if spec.column(later).type != "datetime":
+                continue
+            skew = too_early(frame, later, earlier) & ~bad
+            if skew.any():
+                table, frame = _align(table, frame, later, earlier, skew)
+                quality.notes.append(
+                    f"{int(skew.sum()):,} 行的 {later} 早于 {earlier} 不足"
+                    f" {PLAUSIBLE.order_tolerance_seconds:g} 秒（系统时钟偏差或时间只精确到分钟），"
+                    f"按与 {earlier} 同一时刻计"
+                    f" ({later} slightly before {earlier}: taken as the same instant)"
+                )
+
+    n_bad = int(bad.sum()) - n_totals + len(raw.malformed)
+    total = quality.rows_read - n_totals
+    if total and n_bad / total > max_bad_share and n_bad >= min_bad_rows:
+        raise _too_many(
+            path, spec, quality, raw, firsts, n_bad, total, max_bad_share, params, survey_scale
+        )
 
     keep = ~bad
     if not spec.snapshot:
@@ -188,8 +278,12 @@ def _ingest(
         start, end = _ms(period.start), _ms(period.end)
         inside = (anchor >= start) & (anchor < end)
         outside = ~inside & keep
-        if outside.any():
-            quality.excluded[OUTSIDE_PERIOD] = int(outside.sum())
+        n_outside = int(outside.sum())
+        if n_outside:
+            quality.excluded[OUTSIDE_PERIOD] = n_outside
+            dated = int(keep.sum())
+            if n_outside > max_outside_share * dated and n_outside >= min_bad_rows:
+                raise _wrong_period(path, spec, period, anchor, keep, outside)
         keep &= inside
         days = np.bincount((anchor[keep] - start) // 86_400_000, minlength=period.days)
         quality.empty_days = int((days[: period.days] == 0).sum())
@@ -199,6 +293,95 @@ def _ingest(
     kept = table.filter(pa.array(keep))
     quality.rows_kept = kept.num_rows
     return Ingested(kept, quality)
+
+
+@dataclass
+class _Flagged:
+    column: str  # the column shown
+    kind: str
+    rows: np.ndarray
+    reason: str
+    other: str = ""  # orderings: the column it was compared with
+
+
+TOTALS = "totals"  # kind of a totals row
+# the first cell of a totals row: 合计, 总计：, Total, Grand total, 小计（3条）…
+_TOTALS_RE = (
+    r"(?i)^(合\s*计|总\s*计|小\s*计|共\s*计|总\s*合\s*计|grand\s*total|sub-?\s*totals?|totals?|sum)"
+)
+_TOTALS_FIRST = re.compile(_TOTALS_RE + r"\s*([:：(（,，\s].*)?$")  # id or anchor cell
+_TOTALS_CELL = re.compile(_TOTALS_RE + r"\s*[:：]?$")  # any other text cell, whole
+
+
+def _totals_rows(
+    raw: RawTable,
+    spec: DatasetSpec,
+    table: pa.Table,
+    parse_bad: dict[str, np.ndarray],
+    failures: Failures | None,
+) -> np.ndarray:
+    """Rows that are a totals line of the export (合计/总计/Total …), not a record.
+
+    Only rows without a valid anchor timestamp or with another fault are looked at (a
+    totals line has no date of its own, or empty required cells), so this costs
+    nothing on a clean file.
+    """
+    if spec.anchor not in table.column_names:
+        return np.arange(table.num_rows)[_totals_hits(raw, spec, np.arange(table.num_rows))]
+    mask = np.array(table.column(spec.anchor).is_null().to_numpy(zero_copy_only=False))
+    for b in parse_bad.values():
+        mask |= b
+    if failures is not None:
+        for kinds in failures.rows.values():
+            for rows in kinds.values():
+                mask[rows] = True
+        for rows in failures.order.values():
+            mask[rows] = True
+    rows = np.flatnonzero(mask)
+    return rows[_totals_hits(raw, spec, rows)]
+
+
+def _totals_hits(raw: RawTable, spec: DatasetSpec, rows: np.ndarray) -> np.ndarray:
+    hit = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return hit
+    take = pa.array(rows)
+    first = {spec.columns[0].name, spec.anchor}
+    for name, values in raw.columns.items():
+        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            continue
+        cells = pc.utf8_trim_whitespace(pc.utf8_normalize(pc.take(values, take), form="NFKC"))
+        pattern = (_TOTALS_FIRST if name in first else _TOTALS_CELL).pattern
+        hit |= pc.fill_null(pc.match_substring_regex(cells, pattern), False).to_numpy(
+            zero_copy_only=False
+        )
+    return hit
+
+
+def _values(raw: RawTable, column: str, rows: np.ndarray, other: str = "") -> list[str]:
+    """The cells as exported (``other``: followed by the compared column's cell)."""
+    if column not in raw.columns:
+        return [""] * len(rows)
+    take = pa.array(rows)
+    values = ["" if v is None else str(v) for v in pc.take(raw.columns[column], take).to_pylist()]
+    if other and other in raw.columns:
+        others = pc.take(raw.columns[other], take).to_pylist()
+        values = [
+            f"{v}（{other} {'' if o is None else o}）" for v, o in zip(values, others, strict=True)
+        ]
+    return values
+
+
+def _align(
+    table: pa.Table, frame: pd.DataFrame, later: str, earlier: str, rows: np.ndarray
+) -> tuple[pa.Table, pd.DataFrame]:
+    """Set ``later`` to ``earlier`` on ``rows`` (a boolean mask), in the table and the frame."""
+    i = table.column_names.index(later)
+    column = table.column(later)
+    fixed = pc.if_else(pa.array(rows), table.column(earlier).cast(column.type), column)
+    table = table.set_column(i, later, fixed)
+    frame[later] = frame[later].where(~rows, frame[earlier])
+    return table, frame
 
 
 def _ms(t) -> int:
@@ -237,8 +420,31 @@ _FIX = {
     EMPTY: "必填列不能为空，请补齐后重新导出 (required values must not be empty)",
     NEGATIVE: "时长、次数不能为负数，请检查导出口径（例如结束时间早于开始时间）"
     " (durations and counts must not be negative)",
+    LOW: "取值低于数据规范允许的下限，请检查导出口径和单位 (value below the contract's range)",
+    HIGH: "取值超出数据规范的范围或明显不合理（例如把毫秒当作秒、把分钟当作小时、填错了列），"
+    "请检查导出口径和单位 (value above the contract's range or implausible: check units)",
+    ORDER: "结束时间不能早于开始时间：请检查两列是否填反、时区或日期格式（月/日）是否一致"
+    " (an end must not be before its start)",
     DUPLICATE: "编号应唯一：请检查是否重复导出，或把两个文件拼在了一起 (ids must be unique)",
 }
+
+
+def _fix(spec: DatasetSpec, f: _Flagged, survey_scale: int) -> str:
+    col = spec.column(f.column)
+    if f.kind == PARSE:
+        return _FIX[PARSE][col.type]
+    if col.on_scale and f.kind in (LOW, HIGH, NEGATIVE):
+        return (
+            f"满意度评分应在 1–{survey_scale} 分之间（参数 thresholds.survey_scale）；若问卷采用其他"
+            f"量表（如 10 分制），请在参数文件的 thresholds 中设 survey_scale: 10"
+            f" (survey scores must be on the scale 1–{survey_scale})"
+        )
+    if f.kind == ORDER and col.type not in ("datetime", "date"):
+        return f"{f.column} 不能大于 {f.other}，请检查两列是否填反 ({f.column} must not exceed {f.other})"
+    if f.kind == HIGH and col.max_value is not None:
+        low, high = bounds(col, survey_scale)
+        return f"{col.zh}应在 {low:g}–{high:g} 之间。" + _FIX[HIGH]
+    return _FIX[f.kind]
 
 
 def _too_many(
@@ -246,11 +452,12 @@ def _too_many(
     spec: DatasetSpec,
     quality: DatasetQuality,
     raw: RawTable,
-    firsts: list[tuple[str, str, np.ndarray]],
+    firsts: list[_Flagged],
     n_bad: int,
     total: int,
     max_bad_share: float,
     params: str,
+    survey_scale: int,
 ) -> DataError:
     lines = [
         f"{path}: {n_bad / total:.1%} 的行有问题（{n_bad:,} / {total:,} 行），超过允许的"
@@ -263,16 +470,16 @@ def _too_many(
             f"  · {len(raw.malformed):,} 行的列数与表头不符，例如 {shown}："
             "请检查分隔符和引号（文本中含分隔符时须用英文双引号括起）。"
         )
-    firsts = sorted(firsts, key=lambda f: -len(f[2]))
-    for column, kind, rows in firsts[:3]:
+    firsts = sorted((f for f in firsts if f.kind != TOTALS), key=lambda f: -len(f.rows))
+    for f in firsts[:3]:
+        column, kind, rows = f.column, f.kind, f.rows
         col = spec.column(column)
         shown = rows[:EXAMPLES_PER_REASON]
-        values = pc.take(raw.columns[column], pa.array(shown)).to_pylist()
+        values = _values(raw, column, shown, f.other)
         examples = "、".join(
-            f"{where} {'' if v is None else str(v)!r}"
-            for where, v in zip(raw.where(shown), values, strict=True)
+            f"{where} {v!r}" for where, v in zip(raw.where(shown), values, strict=True)
         )
-        what = PARSE_REASONS[col.type] if kind == PARSE else reason_text(col, kind).split(" ", 1)[1]
+        what = f.reason.split(" ", 1)[1] if f.reason.startswith(column + " ") else f.reason
         lines.append(f"  · 列 {column}（{col.zh}）{what}：{len(rows):,} 行，例如 {examples}。")
         if kind == ENUM:
             allowed = "、".join(
@@ -292,15 +499,51 @@ def _too_many(
                 f"请在参数文件{params_hint(params)}中映射 (map vendor codes with `columns:`)：\n"
                 f"    columns:\n      {spec.name}:\n        values:\n          {column}:\n{snippet}"
             )
-        elif kind == PARSE:
-            lines.append(f"    修正 (fix)：{_FIX[PARSE][col.type]}")
         else:
-            lines.append(f"    修正 (fix)：{_FIX[kind]}")
+            lines.append(f"    修正 (fix)：{_fix(spec, f, survey_scale)}")
     lines.append(
         "  修正源数据后重新运行；如确认这些行可以剔除，可在参数文件中调高 max_bad_share。"
         " (fix the source, or raise max_bad_share if these rows may be dropped)"
     )
     return DataError("\n".join(lines))
+
+
+def _quarter_of(ms: np.ndarray) -> np.ndarray:
+    """Quarter index (year × 4 + quarter − 1) of epoch milliseconds."""
+    months = ms.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)  # since 1970-01
+    return 1970 * 4 + months // 3
+
+
+def _wrong_period(
+    path: Path,
+    spec: DatasetSpec,
+    period: Period,
+    anchor: np.ndarray,
+    dated: np.ndarray,
+    outside: np.ndarray,
+) -> DataError:
+    """Most dated rows are outside the period: another quarter's export, or the wrong folder."""
+    valid = anchor[dated]
+    low = pd.Timestamp(int(valid.min()), unit="ms").date()
+    high = pd.Timestamp(int(valid.max()), unit="ms").date()
+    quarters = _quarter_of(anchor[outside])
+    found, counts = np.unique(quarters, return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:3]
+    belongs = "、".join(
+        f"{Period(int(q) // 4, int(q) % 4 + 1)}（{int(c):,} 行）"
+        for q, c in zip(found[order], counts[order], strict=True)
+    )
+    col = spec.column(spec.anchor)
+    n_out, n = int(outside.sum()), int(dated.sum())
+    return DataError(
+        f"{path}: {n_out:,} / {n:,} 行记录的{col.zh}（{spec.anchor}）不在 {period}"
+        f"（{period.first_day} 至 {period.last_day}）之内；文件中的时间范围为 {low} 至 {high}，"
+        f"这些记录属于 {belongs}。请检查参数文件的 data_dir 是否指向 {period} 的数据目录，"
+        f"以及该目录中的 {path.name} 是否为本期的导出文件；如为跨多个季度的累计导出，"
+        "请只导出本期的记录。"
+        f" (most rows are outside {period}: {n_out:,} of {n:,}; is this another quarter's data?"
+        " check data_dir and the folder, or export this quarter only)"
+    )
 
 
 def _label(col, value: str) -> str:

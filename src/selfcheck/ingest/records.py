@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 OUTSIDE_PERIOD = "期间外"
+TOTALS_ROW = "合计行（非明细记录）"  # a totals line of the export: excluded, not a bad row
 
 
 @dataclass
@@ -65,8 +66,8 @@ class DatasetQuality:
 
     @property
     def rows_bad(self) -> int:
-        """Rows excluded as bad (every reason but 期间外)."""
-        return sum(v for k, v in self.excluded.items() if k != OUTSIDE_PERIOD)
+        """Rows excluded as bad (every reason but 期间外 and 合计行)."""
+        return sum(v for k, v in self.excluded.items() if k not in (OUTSIDE_PERIOD, TOTALS_ROW))
 
     @property
     def rows_outside(self) -> int:

@@ -23,7 +23,7 @@ from selfcheck.ingest.read import MAX_BAD_SHARE, ingest, to_pandas
 from selfcheck.ingest.records import DatasetQuality, UnusedFile
 from selfcheck.ingest.source import find_file, sha256_of, stray_files, unused_files
 from selfcheck.period import Period
-from selfcheck.schema import DATASETS
+from selfcheck.schema import DATASETS, SURVEY_SCALE
 
 CACHE_FOLDER = "cache"
 
@@ -68,6 +68,7 @@ class DataStore:
         self._cache_dir_for = cache_dir_for
         self._params = ""
         self._timezone = "Asia/Shanghai"
+        self._survey_scale = SURVEY_SCALE
         if config is not None:
             self._dir: Callable[[Period], Path] = config.data_dir
             self._mapping = {
@@ -77,6 +78,7 @@ class DataStore:
             self._cache_dir_for = cache_dir_for or (lambda p: cache_folder(config, p))
             self._params = str(config.params_path)
             self._timezone = config.params.timezone
+            self._survey_scale = config.thresholds.survey_scale
         else:
             self._dir = source
         self._frames: dict[tuple[str, Period], pd.DataFrame | None] = {}
@@ -151,6 +153,7 @@ class DataStore:
                 "mapping": self._mapping.get(name, DatasetMapping()).key(),
                 "max_bad_share": self._max_bad_share,
                 "timezone": self._timezone,
+                "survey_scale": self._survey_scale,
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -191,6 +194,7 @@ class DataStore:
             params=self._params,
             timezone=self._timezone,
             sha256=sha,
+            survey_scale=self._survey_scale,
         )
         if cpath is not None:
             key = self._key(name, period, got.quality.sha256)
