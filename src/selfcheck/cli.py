@@ -190,7 +190,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         import time
 
         from selfcheck.config import load_config
-        from selfcheck.quality import quality_path, record_quality
+        from selfcheck.quality import load_unused_files, quality_path, record_quality, unused_lines
         from selfcheck.runlock import output_lock
 
         started = time.perf_counter()
@@ -211,6 +211,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                     "取值转换 " + "、".join(f"{c} {n:,}" for c, n in q.values_mapped.items())
                 )
             print(f"{'':<11} {'；'.join(notes)}")
+        for line in unused_lines(load_unused_files(config)):
+            print(line)
         print(f"数据质量记录：{quality_path(config)}（{time.perf_counter() - started:.1f} 秒）")
         return 0
     if args.command == "sections":

@@ -74,3 +74,12 @@ def load_unused_files(config: Config) -> list[UnusedFile]:
         if d.get("data_dir") == str(config.data_dir()) and "unused_files" in d:
             return [UnusedFile(**u) for u in d["unused_files"]]
     return DataStore(config).unused_files(config.period)
+
+
+def unused_lines(unused: list[UnusedFile]) -> list[str]:
+    """The files not read, one line each, for the terminal (run and validate say the same)."""
+    if not unused:
+        return []
+    return [f"数据目录中有 {len(unused)} 个文件未使用 (files not used)："] + [
+        f"  · {u.name}：{u.reason}" for u in unused
+    ]

@@ -37,7 +37,7 @@ from selfcheck.forkserver import block_slow_imports
 from selfcheck.ingest import memory
 from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
-from selfcheck.quality import record_quality
+from selfcheck.quality import load_unused_files, record_quality, unused_lines
 from selfcheck.report import Report, ReportMeta, SectionEntry
 from selfcheck.runlock import (
     MARKER_FILE,
@@ -223,6 +223,8 @@ def _run_marked(
         f"数据校验完成：{len(quality)} 个数据集，"
         f"{sum(q.rows_kept for q in quality.values()):,} 行纳入本期（{timings['validate']:.1f} 秒）"
     )
+    for line in unused_lines(load_unused_files(config)):
+        echo(line)
 
     selected = [get_section(only)] if only is not None else list(SECTIONS)
     first = [s for s in selected if not s.after_all]

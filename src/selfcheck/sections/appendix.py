@@ -6,8 +6,9 @@ import hashlib
 
 from selfcheck import fmt
 from selfcheck.blocks import Column
+from selfcheck.ingest.read import MIN_BAD_ROWS
 from selfcheck.metrics.catalogue import definition_text, lookup
-from selfcheck.quality import load_quality
+from selfcheck.quality import load_quality, load_unused_files
 from selfcheck.schema import DATASETS
 from selfcheck.section import Section
 from selfcheck.sections.common import earlier_results
@@ -104,9 +105,11 @@ def data_sources(sec: Section) -> None:
     share = sec.config.params.max_bad_share
     sec.paragraph(
         f"数据目录：{sec.config.data_dir()}。各数据集按锚定时间归入本期，期间外记录剔除并计数；"
-        "重复编号、时间无法识别、负时长、枚举值不合规、必填项为空、数字列含文字等问题行剔除并计数"
-        f"（问题行超过{share:.0%}即停止运行）。CSV 文件的编码、分隔符和表头行自动识别，"
-        "Excel 文件自动查找表头行（跳过上方的标题行）。"
+        "重复编号、时间无法识别、负时长、枚举值不合规、必填项为空、数字列含文字、数值超出合同范围"
+        "或合理上限、结束时间早于开始时间等问题行剔除并计数"
+        f"（问题行超过{share:.0%}且不少于{MIN_BAD_ROWS}行即停止运行），合计行不作为记录。"
+        "CSV 文件的编码、分隔符和表头行自动识别，空行不计为记录；"
+        "Excel 文件读取所有含表头的可见工作表，并自动查找表头行（跳过上方的标题行）。"
     )
     sec.table(
         "数据来源与处理情况",
@@ -141,13 +144,27 @@ def data_sources(sec: Section) -> None:
             + "。",
             style="note",
         )
+    unused = load_unused_files(sec.config)
+    if unused:
+        sec.paragraph(
+            f"数据目录中另有 {len(unused)} 个文件未读取："
+            + "；".join(f"{u.name}（{u.reason.split(' (')[0].rstrip('。')}）" for u in unused)
+            + "。",
+            style="note",
+        )
     examples = [(q.name, e) for q in quality.values() for e in q.examples]
     if examples:
+        sheets = any(e.sheet for _, e in examples)
+        where = Column("位置") if sheets else Column("行号", "int")
         sec.table(
             "剔除记录示例",
-            (Column("数据集"), Column("行号", "int"), Column("列"), Column("值"), Column("原因")),
-            [(n, e.line, e.column, e.value, e.reason) for n, e in examples[:30]],
-            note="注：每类原因最多列示5条；行号为文件中的行（表头所在行计入）。",
+            (Column("数据集"), where, Column("列"), Column("值"), Column("原因")),
+            [
+                (n, e.where if sheets else e.line, e.column, e.value, e.reason)
+                for n, e in examples[:30]
+            ],
+            note="注：每类原因最多列示5条；行号为文件中的物理行（表头及其上方的标题行计入），"
+            "Excel 文件为工作表中的行号。",
         )
     gaps = [
         (q.name, q.empty_days)
