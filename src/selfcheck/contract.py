@@ -8,6 +8,7 @@ the committed page with :func:`render_markdown`. Regenerate it with::
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -65,17 +66,13 @@ def _enum_text(col: ColumnSpec) -> str:
 
 
 def _range_text(col: ColumnSpec) -> str:
-    low = col.min_value
-    high = getattr(col, "max_value", None)
-    low_open = getattr(col, "min_exclusive", False)
-    scale = getattr(col, "scale", None)
-    if scale:
-        return f"1 – 满意度量表满分（参数 `thresholds.survey_scale`，默认 {scale}）"
+    if col.on_scale:
+        return f"1 – 满意度量表满分（参数 `thresholds.survey_scale`，默认 {schema.SURVEY_SCALE}）"
     parts = []
-    if low is not None:
-        parts.append(f"{'>' if low_open else '≥'} {_num(low)}")
-    if high is not None:
-        parts.append(f"≤ {_num(high)}")
+    if col.min_value is not None:
+        parts.append(f"{'>' if col.min_exclusive else '≥'} {_num(col.min_value)}")
+    if col.max_value is not None:
+        parts.append(f"≤ {_num(col.max_value)}")
     return "，".join(parts)
 
 
@@ -109,21 +106,38 @@ def _dataset(spec: DatasetSpec) -> list[str]:
             f"| {name} | {col.zh} | {TYPE_ZH[col.type]} | {'必填' if col.required else ''} "
             f"| {'；'.join(values)} |"
         )
-    order = getattr(spec, "order", ())
-    if order:
+    if spec.order:
         lines += [
             "",
             "Order (an end never before its start): "
-            + "；".join(f"`{later}` ≥ `{earlier}`" for later, earlier in order)
+            + "；".join(f"`{later}` ≥ `{earlier}`" for later, earlier in spec.order)
             + ".",
         ]
     return [*lines, ""]
+
+
+def _plausible() -> list[str]:
+    rows = [
+        "## Plausible maxima",
+        "",
+        "Where the contract states no upper bound, these catch the impossible (a unit or export",
+        "error), never the merely unusual; a value above one is a bad row. An end up to",
+        f"{_num(schema.PLAUSIBLE.order_tolerance_seconds)} s before its start is clock skew and is"
+        " taken as the start.",
+        "",
+        "| threshold | value |",
+        "|---|---|",
+    ]
+    for f in dataclasses.fields(schema.PLAUSIBLE):
+        rows.append(f"| `{f.name}` | {_num(getattr(schema.PLAUSIBLE, f.name))} |")
+    return [*rows, ""]
 
 
 def render_markdown() -> str:
     out = [INTRO]
     for spec in DATASETS.values():
         out += _dataset(spec)
+    out += _plausible()
     return "\n".join(out).rstrip("\n") + "\n"
 
 
