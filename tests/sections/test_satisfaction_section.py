@@ -433,7 +433,10 @@ def test_missing_columns(sample_root, tmp_path, no_png):
 
 
 def test_first_quarter_without_complaints_or_valid_scores(sample_root, tmp_path, no_png):
-    """No earlier quarter, no complaint, every overall score out of range: said in words."""
+    """No earlier quarter, no complaint, every overall score out of range: said in words.
+
+    Ingest excludes every survey (a score of 9 on the 1–5 scale is impossible); with
+    ``max_bad_share: 1`` the run goes on with no survey left."""
     root = tmp_path / "data"
     shutil.copytree(sample_root / PERIOD, root / PERIOD)
     path = root / PERIOD / "complaints.csv"
@@ -441,7 +444,7 @@ def test_first_quarter_without_complaints_or_valid_scores(sample_root, tmp_path,
     path = root / PERIOD / "surveys.csv"
     s = pd.read_csv(path, dtype=str, keep_default_na=False)
     s.assign(overall="9").to_csv(path, index=False)
-    sec = _run(write_params(tmp_path / "run", root))
+    sec = _run(write_params(tmp_path / "run", root, max_bad_share="1"))  # every row excluded
     texts = _texts(sec)
     joined = " ".join(texts)
     assert "满意度调查无有效的总体满意度评分；未受理客户投诉。" in joined
@@ -450,7 +453,7 @@ def test_first_quarter_without_complaints_or_valid_scores(sample_root, tmp_path,
     assert "问卷均无有效的总体满意度评分，无法分客户类型统计满意度" in joined
     assert "本季度未受理客户投诉。" in joined
     captions = [b.caption for b in sec.result.blocks if isinstance(b, Figure)]
-    assert captions == ["客户满意度分项得分"]  # no trend from one quarter, no type chart
+    assert captions == []  # no survey kept: no dimension chart, no trend, no type chart
     assert "投诉类型分布" not in _tables(sec)
     assert not any("总体评分9分" in q for q in _paragraphs(sec, "quote"))  # invalid scores
     for text in texts:
