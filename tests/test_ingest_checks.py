@@ -418,3 +418,31 @@ def test_a_dated_totals_row_is_found_through_its_empty_required_cells(tmp_path):
     rows += ["合计,2026-09-30,,15,90000,900"]  # the export date, no outcome, sums
     frame, q = read_dataset(csv(tmp_path, "calls", CALLS, rows), DATASETS["calls"], Q3)
     assert len(frame) == 3 and q.excluded == {TOTALS_ROW: 1} and balanced(q)
+
+
+def test_floor_and_outside_share_are_parameters(tmp_path):
+    """``min_bad_rows`` and ``max_outside_share`` of the parameters file reach ingest."""
+    from selfcheck.config import load_config
+
+    folder = tmp_path / "data" / "2026Q3"
+    folder.mkdir(parents=True)
+    header = "incident_id,started_at,resolved_at,system,severity"
+    rows = [f"i{i:02d},2026-09-0{1 + i % 9} 02:00:00,,CRM,minor" for i in range(12)]
+    rows[4] = "i04,2026-09-05 02:00:00,,CRM,critical"  # one bad row of 12 (8.3 %)
+    csv(folder, "incidents", header, rows)
+
+    default = load_config(write_params(tmp_path / "a", tmp_path / "data"))
+    q = DataStore(default).validate(Q3)["incidents"]
+    assert (q.rows_kept, q.rows_bad) == (11, 1)  # under the floor of 3: excluded, not fatal
+
+    strict = load_config(write_params(tmp_path / "b", tmp_path / "data", min_bad_rows="1"))
+    with pytest.raises(DataError, match=r"incidents\.csv: 8\.3% 的行有问题"):
+        DataStore(strict).validate(Q3)
+
+    rows = [r.replace("2026-09-", "2026-06-") for r in rows[:7]] + rows[7:]  # 6 of 11 valid: Q2
+    csv(folder, "incidents", header, rows)
+    with pytest.raises(DataError, match="2026Q2"):
+        DataStore(default).validate(Q3)
+    lax = load_config(write_params(tmp_path / "c", tmp_path / "data", max_outside_share="1"))
+    q = DataStore(lax).validate(Q3)["incidents"]
+    assert (q.rows_kept, q.rows_outside, q.rows_bad) == (5, 6, 1)

@@ -198,6 +198,15 @@ class ParamsModel(_Model):
     max_bad_share: float = Field(
         0.05, ge=0, le=1, description="数据集问题行占比上限，超过即停止（默认 0.05 即 5%）"
     )
+    min_bad_rows: int = Field(
+        3, ge=1, description="问题行至少达到该行数才会因占比超限而停止（小文件的下限，默认 3）"
+    )
+    max_outside_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="有效记录中期间外记录的占比上限，超过即停止（数据目录放错期间；默认 0.5，1 为不检查）",
+    )
 
     @field_validator("period")
     @classmethod

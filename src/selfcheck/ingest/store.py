@@ -19,7 +19,13 @@ import pandas as pd
 from selfcheck.errors import DataError
 from selfcheck.ingest import cache
 from selfcheck.ingest.columns import DatasetMapping
-from selfcheck.ingest.read import MAX_BAD_SHARE, ingest, to_pandas
+from selfcheck.ingest.read import (
+    MAX_BAD_SHARE,
+    MAX_OUTSIDE_SHARE,
+    MIN_BAD_ROWS,
+    ingest,
+    to_pandas,
+)
 from selfcheck.ingest.records import DatasetQuality, UnusedFile
 from selfcheck.ingest.source import find_file, sha256_of, stray_files, unused_files
 from selfcheck.period import Period
@@ -69,6 +75,8 @@ class DataStore:
         self._params = ""
         self._timezone = "Asia/Shanghai"
         self._survey_scale = SURVEY_SCALE
+        self._min_bad_rows = MIN_BAD_ROWS
+        self._max_outside_share = MAX_OUTSIDE_SHARE
         if config is not None:
             self._dir: Callable[[Period], Path] = config.data_dir
             self._mapping = {
@@ -79,6 +87,8 @@ class DataStore:
             self._params = str(config.params_path)
             self._timezone = config.params.timezone
             self._survey_scale = config.thresholds.survey_scale
+            self._min_bad_rows = config.params.min_bad_rows
+            self._max_outside_share = config.params.max_outside_share
         else:
             self._dir = source
         self._frames: dict[tuple[str, Period], pd.DataFrame | None] = {}
@@ -154,6 +164,8 @@ class DataStore:
                 "max_bad_share": self._max_bad_share,
                 "timezone": self._timezone,
                 "survey_scale": self._survey_scale,
+                "min_bad_rows": self._min_bad_rows,
+                "max_outside_share": self._max_outside_share,
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -195,6 +207,8 @@ class DataStore:
             timezone=self._timezone,
             sha256=sha,
             survey_scale=self._survey_scale,
+            min_bad_rows=self._min_bad_rows,
+            max_outside_share=self._max_outside_share,
         )
         if cpath is not None:
             key = self._key(name, period, got.quality.sha256)
