@@ -208,11 +208,14 @@ def test_xlsx_time_cells_in_duration_columns(tmp_path):
     ]
     formats = {4: "mm:ss", 5: "h:mm:ss", 6: "[h]:mm:ss"}
     path = _xlsx_calls(tmp_path / "calls.xlsx", rows, formats)
-    frame, q = read_dataset(path, CALLS, Q3, mapping=DatasetMapping(**ENGLISH))
-    assert frame["talk_seconds"].tolist() == [143.0, 93_600.0, 143.5, 143.0]
-    assert frame["queue_seconds"].tolist() == [12.0, 60.0, 0.0, 12.0]
-    assert frame["ring_seconds"].tolist() == [5.0] * 4
-    assert q.rows_bad == 0 and q.columns_mapped["Talk Time"] == "talk_seconds"
+    frame, q = read_dataset(path, CALLS, Q3, mapping=DatasetMapping(**ENGLISH), max_bad_share=0.5)
+    # 26:00:00 is read as 93,600 s, which is above the plausible maximum of a call (a day)
+    assert q.excluded == {"talk_seconds 大于 86,400 秒": 1}
+    assert [(e.line, e.column) for e in q.examples] == [(3, "talk_seconds")]
+    assert frame["talk_seconds"].tolist() == [143.0, 143.5, 143.0]
+    assert frame["queue_seconds"].tolist() == [12.0, 0.0, 12.0]
+    assert frame["ring_seconds"].tolist() == [5.0] * 3
+    assert q.columns_mapped["Talk Time"] == "talk_seconds"
 
 
 def test_xlsx_time_cells_that_lost_their_format_and_number_cells(tmp_path):
