@@ -261,3 +261,32 @@ def test_every_id_is_catalogued() -> None:
 
     for i in [*team(staff_frame(), Q3), *training(training_frame(), staff_frame(), Q3)]:
         assert lookup(i).id == i.split(":")[0].removesuffix(".role"), i
+
+
+def test_topic_summary_by_hand() -> None:
+    from selfcheck.metrics.people import UNNAMED, topic_summary
+
+    frame = training_frame()
+    topics = [
+        "服务规范",
+        "服务规范",
+        "产品知识",
+        "产品知识",
+        "产品知识",
+        None,
+        "",
+        "服务规范",
+        "服务规范",
+    ]
+    frame["topic"] = pd.array(topics, dtype="string")
+    s = topic_summary(frame)
+    # a session's topic is the one most of its rows give: P1 服务规范 (2 of 3), P2 产品知识,
+    # P3 未注明 (both rows blank), P4 服务规范; its hours the most frequent: P1 2, P2 1.5,
+    # P3 4, P4 1 (1 or 2: the smaller). Rows count for their session's topic (row 2 of P1
+    # says 产品知识 but is an attendance of 服务规范). Largest hours first.
+    assert list(s.index) == [UNNAMED, "服务规范", "产品知识"]
+    assert s.columns.tolist() == ["sessions", "attendances", "hours", "passed", "known"]
+    assert s.loc[UNNAMED].tolist() == [1, 2, 4.0, 0, 0]
+    assert s.loc["服务规范"].tolist() == [2, 5, 3.0, 2, 4]
+    assert s.loc["产品知识"].tolist() == [1, 2, 1.5, 2, 2]
+    assert s["hours"].sum() == training(frame, staff_frame(), Q3)["training.hours"].value

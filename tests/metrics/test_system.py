@@ -123,3 +123,41 @@ def test_missing_column(column: str, affected: set[str]) -> None:
         assert m[i].reason is not None and m[i].reason.startswith(f"缺少列 {column}（"), i
     for i in SYSTEM_IDS - affected:
         assert m[i].value is not None, i
+
+
+# -- one row per incident (the section's tables and charts) -------------------------------
+
+
+def test_incident_durations_by_hand() -> None:
+    from selfcheck.metrics.system import UNNAMED, incident_durations
+
+    frame = incidents_frame()
+    frame.loc[1, "system"] = "  "  # blank: 未注明
+    d = incident_durations(frame, Q3)
+    # by start: I5 (08-15), I1 (09-01), I2 (09-10), I3, I4 (09-30)
+    assert list(d.index) == [4, 0, 1, 2, 3]
+    assert d["minutes"].tolist() == [45.0, 30.0, 120.0, 120.0, 60.0]  # I3, I4 to period end
+    assert d["resolved"].isna().tolist() == [False, False, False, True, True]
+    assert d.loc[1, "system"] == UNNAMED and d.loc[0, "system"] == "CRM"
+    assert d["major"].tolist() == [False, False, True, True, False]
+    assert d["interrupted"].tolist() == [False, True, False, True, True]  # unknown: no
+
+
+def test_incident_durations_without_resolved_at_have_no_duration() -> None:
+    from selfcheck.metrics.system import incident_durations, longest
+
+    d = incident_durations(incidents_frame().drop(columns=["resolved_at"]), Q3)
+    assert d["minutes"].isna().all() and d["resolved"].isna().all()
+    assert longest(d).empty
+
+
+def test_longest_and_notable_incidents() -> None:
+    from selfcheck.metrics.system import incident_durations, longest, notable_incidents
+
+    d = incident_durations(incidents_frame(), Q3)
+    assert list(longest(d).index) == [1, 2, 3, 4, 0]  # 120, 120 (ties: by start), 60, 45, 30
+    assert list(longest(d, 1, interrupted=True).index) == [2]  # I3: 120 min
+    # every major incident (I2, I3) and the 2 longest interruptions (I3, I4), by start
+    assert list(notable_incidents(d, top=2).index) == [1, 2, 3]
+    # at most 2 rows: the longest kept (I2, I3), by start
+    assert list(notable_incidents(d, top=2, max_rows=2).index) == [1, 2]

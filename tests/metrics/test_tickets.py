@@ -531,3 +531,43 @@ def test_repeat_contact_matches_a_plain_loop() -> None:
     assert m["tickets.repeat_contact_rate"] == Measure(
         expected / base, float(expected), float(base), base
     )
+
+
+# -- mix and pending (the section's breakdown tables) -------------------------------------
+
+
+def test_mix_shares_and_change_by_hand():
+    from selfcheck.metrics.tickets import mix
+
+    counts = pd.Series({"phone": 30.0, "app": 10.0, "email": 0.0})
+    before = pd.Series({"phone": 20.0, "app": 20.0, "email": np.nan})
+    m = mix(counts, 40.0, before, 50.0)
+    assert m.loc["phone"].tolist() == [30.0, 0.75, 0.4, pytest.approx(0.35)]
+    assert m.loc["app", "share"] == 0.25 and m.loc["app", "delta"] == pytest.approx(-0.15)
+    assert m.loc["email", "share"] == 0.0 and np.isnan(m.loc["email", "previous"])
+    assert np.isnan(m.loc["email", "delta"])
+    # no total (or 0) this quarter, none last quarter: shares unknown, never a division by 0
+    empty = mix(counts, 0.0, before, None)
+    assert empty[["share", "previous", "delta"]].isna().all().all()
+
+
+def test_mix_absent_as_zero_only_with_last_quarters_keys():
+    from selfcheck.metrics.tickets import mix
+
+    counts = pd.Series({"账单": 6.0, "新类别": 4.0})
+    before = pd.Series({"账单": 5.0, "新类别": np.nan})
+    m = mix(counts, 10.0, before, 20.0, absent_as_zero=True)
+    assert m.loc["新类别", "previous"] == 0.0 and m.loc["新类别", "delta"] == 0.4
+    assert m.loc["账单", "delta"] == pytest.approx(0.6 - 0.25)
+    unknown = mix(
+        counts, 10.0, pd.Series({"账单": np.nan, "新类别": np.nan}), 20.0, absent_as_zero=True
+    )
+    assert unknown["delta"].isna().all()  # last quarter had no categories at all: no change
+
+
+def test_sla_pending_by_hand():
+    from selfcheck.metrics.tickets import sla_pending
+
+    levels = pd.Series({"L1": 10.0, "L2": 5.0, "L3": np.nan})
+    judged = pd.Series({"L1": 7.0, "L2": 6.0, "L3": 2.0})
+    assert sla_pending(levels, judged) == 3.0  # L2 never below 0, L3 unknown adds nothing

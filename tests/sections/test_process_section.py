@@ -5,12 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import PERIOD, write_params
 
+from selfcheck import charts as chart_theme
 from selfcheck.blocks import Figure, Heading, Paragraph, Table
+from selfcheck.errors import SectionError
 from selfcheck.sections import process
 
 END = pd.Timestamp("2026-10-01")
@@ -34,16 +37,16 @@ SLOTS = {"overview", "intake", "categories", "sla", "handling", "backlog", "deli
 # -- running the section ------------------------------------------------------------------
 
 
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_process.ipynb"
+
+
 def run_section(params: Path):
-    sec = process.open_section(PERIOD, str(params))
-    process.compute(sec)
-    process.overview(sec)
-    process.intake(sec)
-    process.handling(sec)
-    process.delivery(sec)
-    process.archiving(sec)
-    sec.save()
-    return sec
+    """The notebook's cells in order, in-process (the report's blocks, as Papermill runs them)."""
+    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    ns: dict = {"period": PERIOD, "params_path": str(params)}
+    for cell in cells[1:]:  # after the parameters cell
+        exec(compile(cell.source, cell.id, "exec"), ns)
+    return ns["sec"]
 
 
 @pytest.fixture(scope="module")
@@ -378,13 +381,13 @@ def test_missing_columns_and_backlog_by_hand(sample_root, tmp_path):
 
 def test_shortfall_is_red_and_named(sample_root, tmp_path, monkeypatch):
     seen = []
-    real = process.charts.bar_colors
+    real = chart_theme.bar_colors
 
     def spy(short):
         seen.append(list(short))
         return real(short)
 
-    monkeypatch.setattr(process.charts, "bar_colors", spy)
+    monkeypatch.setattr(chart_theme, "bar_colors", spy)
     params = write_params(tmp_path, sample_root, thresholds="{sla_hours: {L1: 0.5}}")
     sec = run_section(params)
     l1 = sec.metric("tickets.sla_rate.L1")
@@ -417,3 +420,36 @@ def test_business_clock_is_stated(sample_root, tmp_path):
     sec = run_section(params)
     para = paragraph_with(sec, "工单实行分级处理")
     assert "仅计工作时间" in para and "09:00—18:00" in para
+
+
+def test_table_options_and_wrong_arguments(sec):
+    before = len(sec.result.blocks)
+    process.channel_table(sec, columns=["占比"])
+    t = sec.result.blocks[-1]
+    assert [c.name for c in t.columns] == ["受理渠道", "占比"]
+    assert sum(c.width for c in t.columns) == pytest.approx(1.0)
+    assert t.rows[-1][0] == "合计" and t.rows[-1][1] == 1.0
+    with pytest.raises(SectionError, match="没有这些列：份额"):
+        process.sla_table(sec, columns=["份额"])
+    assert len(sec.result.blocks) == before + 1  # the wrong call added nothing
+    del sec.result.blocks[before:]
+
+
+def test_blocks_before_compute_say_so(sample_root, tmp_path):
+    fresh = process.open_section(PERIOD, str(write_params(tmp_path, sample_root)))
+    with pytest.raises(SectionError, match="compute"):
+        process.intake(fresh)
+
+
+def test_notebook_is_one_call_per_block():
+    import ast
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"][3:-1]  # after parameters, open, compute
+    for cell in code:
+        tree = ast.parse(cell.source)
+        assert len(tree.body) == 1 and isinstance(tree.body[0].value, ast.Call), cell.source
+        func = tree.body[0].value.func
+        assert isinstance(func, ast.Attribute) and func.value.id in ("sec", "process"), cell.source
+    markdown = [c.source for c in nb.cells[1:] if c.cell_type == "markdown"]
+    assert not any(line.startswith("#") for m in markdown for line in m.splitlines())

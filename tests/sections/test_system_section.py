@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 from conftest import PERIOD, write_params
 
 from selfcheck.blocks import Figure, Heading, Paragraph, Table
+from selfcheck.errors import SectionError
 from selfcheck.sections import system
 
 FIRST, LAST = pd.Timestamp("2026-07-01"), pd.Timestamp("2026-09-30")
@@ -22,7 +24,6 @@ HEADINGS = [
     "业务高峰应对情况",
 ]
 FORBIDDEN = ("nan", "None", "NaT", "{", "}", "TODO")
-STEPS = ("overview", "team", "training", "standards", "systems", "peak")
 
 FACTS = """
 facts:
@@ -50,13 +51,16 @@ facts:
 """
 
 
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_system.ipynb"
+
+
 def _run(params: Path):
-    sec = system.open_section(PERIOD, str(params))
-    system.compute(sec)
-    for step in STEPS:
-        getattr(system, step)(sec)
-    sec.save()
-    return sec
+    """The notebook's cells in order, in-process (the report's blocks, as Papermill runs them)."""
+    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    ns: dict = {"period": PERIOD, "params_path": str(params)}
+    for cell in cells[1:]:  # after the parameters cell
+        exec(compile(cell.source, cell.id, "exec"), ns)
+    return ns["sec"]
 
 
 def _texts(sec) -> list[str]:
@@ -312,3 +316,36 @@ def test_no_incidents_and_optional_columns_absent(sample_root, tmp_path):
     topics = _table(sec, "本季度培训主题分布")
     assert [c.name for c in topics.columns][-1] == "培训时长（小时）"
     _no_forbidden(sec)
+
+
+def test_block_options_and_wrong_arguments(run):
+    before = len(run.result.blocks)
+    system.incident_table(run, top=1, max_rows=2, columns=["系统", "持续时长"])
+    t = run.result.blocks[-1]
+    assert [c.name for c in t.columns] == ["发生时间", "系统", "持续时长"]
+    assert sum(c.width for c in t.columns) == pytest.approx(1.0)
+    assert len(t.rows) <= 2 and "中断服务时间最长的1次故障" in t.note
+    with pytest.raises(SectionError, match="没有这些列：天"):
+        system.peak_phone_table(run, columns=["天"])
+    assert len(run.result.blocks) == before + 1  # the wrong call added nothing
+    del run.result.blocks[before:]
+
+
+def test_blocks_before_compute_say_so(sample_root, tmp_path):
+    sec = system.open_section(PERIOD, str(write_params(tmp_path, sample_root)))
+    with pytest.raises(SectionError, match="compute"):
+        system.peak(sec)
+
+
+def test_notebook_is_one_call_per_block():
+    import ast
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"][3:-1]  # after parameters, open, compute
+    for cell in code:
+        tree = ast.parse(cell.source)
+        assert len(tree.body) == 1 and isinstance(tree.body[0].value, ast.Call), cell.source
+        func = tree.body[0].value.func
+        assert isinstance(func, ast.Attribute) and func.value.id in ("sec", "system"), cell.source
+    markdown = [c.source for c in nb.cells[1:] if c.cell_type == "markdown"]
+    assert not any(line.startswith("#") for m in markdown for line in m.splitlines())

@@ -63,6 +63,7 @@ TRAINING = "training"
 ROLE_IDS: tuple[str, ...] = tuple(f"team.headcount.role:{r}" for r in ROLES)
 
 DAYS_PER_YEAR = 365.25
+UNNAMED = "未注明"  # a training row whose topic is empty
 
 
 def _days(s: pd.Series) -> pd.Series:
@@ -273,3 +274,59 @@ def training(
         )
 
     return {i: out[i] for i in ids}
+
+
+def topic_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per training topic: sessions, attendances, hours, passed and known (for the pass rate).
+
+    A session belongs to the topic most of its rows give (ties: first in Unicode order);
+    its length is the most frequent ``hours`` among its rows, ties to the smallest — as
+    ``training.hours`` counts it, so the column sums to that metric. Rows count as
+    attendances of their session's topic (rows without a session: their own topic).
+    """
+    n = len(frame)
+    session = (
+        frame["session_id"].astype("string")
+        if "session_id" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    topic = frame["topic"].astype("string").str.strip()
+    topic = topic.where(topic.ne("").fillna(False), UNNAMED).fillna(UNNAMED)
+    hours = (
+        pd.to_numeric(frame["hours"], errors="coerce")
+        if "hours" in frame.columns
+        else pd.Series(np.nan, index=frame.index)
+    )
+    rows = pd.DataFrame(
+        {"session": session.to_numpy(dtype=object), "topic": topic.to_numpy(dtype=object)}
+    )
+    rows["hours"] = hours.to_numpy(dtype=float, na_value=np.nan)
+    if "passed" in frame.columns:
+        b = frame["passed"].astype("boolean")
+        rows["passed"] = b.fillna(False).to_numpy(dtype=bool)
+        rows["known"] = b.notna().to_numpy(dtype=bool)
+    else:
+        rows["passed"] = rows["known"] = np.zeros(n, dtype=bool)
+
+    def mode(col: str, keep: list[str]) -> pd.DataFrame:
+        valid = rows[rows["session"].notna() & rows[col].notna()]
+        counts = valid.groupby(["session", col], sort=False).size().rename("rows").reset_index()
+        counts = counts.sort_values(["session", "rows", col], ascending=[True, False, True])
+        return counts.drop_duplicates("session", keep="first").set_index("session")[keep]
+
+    session_topic = mode("topic", ["topic"])["topic"]
+    session_hours = mode("hours", ["hours"])["hours"]
+    per_session = pd.DataFrame({"topic": session_topic})
+    per_session["hours"] = session_hours.reindex(per_session.index)
+    by_session = rows["session"].map(session_topic)
+    rows["group"] = by_session.where(by_session.notna(), rows["topic"])
+    out = rows.groupby("group").agg(
+        attendances=("group", "size"), passed=("passed", "sum"), known=("known", "sum")
+    )
+    grouped = per_session.groupby("topic").agg(sessions=("topic", "size"), hours=("hours", "sum"))
+    out = out.join(grouped, how="left").fillna({"sessions": 0, "hours": 0.0})
+    out.index.name = "topic"
+    out = out.astype({"sessions": int, "attendances": int, "passed": int, "known": int})
+    return out.sort_values(["hours", "attendances"], ascending=False, kind="stable")[
+        ["sessions", "attendances", "hours", "passed", "known"]
+    ]

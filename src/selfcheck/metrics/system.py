@@ -23,6 +23,9 @@ Conventions of this module (where the spec leaves a choice):
 - A missing frame → every metric missing. A missing column → only the metrics that need
   it (``resolved_at``: MTTR and interruption; ``service_interrupted``: interruption;
   ``severity``: major incidents).
+
+:func:`incident_durations` gives the incidents behind these figures one row each (for the
+tables and charts of the section), with the same conventions.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ from selfcheck.metrics.tickets import by_end, flag, seconds_between, stat, times
 from selfcheck.period import Period
 
 DATASET = "incidents"
+UNNAMED = "未注明"  # an incident whose system is empty
+TOP_INCIDENTS = 5  # longest interruptions listed besides every major incident
+MAX_INCIDENT_ROWS = 12
 
 
 def system(incidents: pd.DataFrame | None, period: Period) -> dict[str, Measure]:
@@ -100,3 +106,70 @@ def system(incidents: pd.DataFrame | None, period: Period) -> dict[str, Measure]
             out["system.major_incidents"] = Measure.count(int(major.sum()))
 
     return {i: out[i] for i in ids}
+
+
+def incident_durations(incidents: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """One row per incident, by start time: ``started``, ``resolved`` (NaT if not recovered
+    by period end), ``minutes`` — to recovery, or to period end when not recovered (as
+    ``interruption_hours`` counts it; NaN without a ``resolved_at`` column) —, ``system``
+    (:data:`UNNAMED` when empty), ``major`` and ``interrupted`` (empty: false)."""
+    end = pd.Timestamp(period.end)
+    started = timestamps(incidents["started_at"])
+    if "resolved_at" in incidents.columns:
+        resolved = by_end(incidents["resolved_at"], end)
+    else:
+        resolved = pd.Series(pd.NaT, index=incidents.index, dtype="datetime64[ns]")
+    minutes = seconds_between(started, resolved.fillna(end)) / 60.0
+    if "resolved_at" not in incidents.columns:
+        minutes[:] = np.nan  # recovery unknown: no duration rather than one to period end
+    system = (
+        incidents["system"].astype("string").str.strip()
+        if "system" in incidents.columns
+        else pd.Series(pd.NA, index=incidents.index, dtype="string")
+    )
+    system = system.where(system.ne("").fillna(False), UNNAMED).fillna(UNNAMED)
+    major = (
+        incidents["severity"].eq("major").fillna(False)
+        if "severity" in incidents.columns
+        else pd.Series(False, index=incidents.index)
+    )
+    if "service_interrupted" in incidents.columns:
+        interrupted = incidents["service_interrupted"].astype("boolean").fillna(False)
+    else:
+        interrupted = pd.Series(False, index=incidents.index)
+    out = pd.DataFrame(
+        {
+            "started": started,
+            "resolved": resolved,
+            "minutes": minutes,
+            "system": system.to_numpy(dtype=object),
+            "major": major.to_numpy(dtype=bool),
+            "interrupted": interrupted.to_numpy(dtype=bool),
+        },
+        index=incidents.index,
+    )
+    return out.sort_values("started", kind="stable")
+
+
+def longest(durations: pd.DataFrame, n: int | None = None, *, interrupted: bool = False):
+    """The incidents with a known duration, longest first (ties: by start), the first ``n``
+    (all when None); only those that interrupted service when ``interrupted``."""
+    d = durations[durations["interrupted"]] if interrupted else durations
+    d = d.dropna(subset=["minutes"]).sort_values("minutes", ascending=False, kind="stable")
+    return d if n is None else d.head(n)
+
+
+def notable_incidents(
+    durations: pd.DataFrame, top: int = TOP_INCIDENTS, max_rows: int = MAX_INCIDENT_ROWS
+) -> pd.DataFrame:
+    """Every major incident plus the ``top`` longest interruptions, by start time (at most
+    ``max_rows``: the longest ones are kept)."""
+    longest_ones = (
+        durations[durations["interrupted"]]
+        .sort_values("minutes", ascending=False, kind="stable")
+        .head(top)
+    )
+    chosen = durations[durations["major"] | durations.index.isin(longest_ones.index)]
+    if len(chosen) > max_rows:
+        chosen = chosen.sort_values("minutes", ascending=False, kind="stable").head(max_rows)
+    return chosen.sort_values("started", kind="stable")

@@ -430,3 +430,54 @@ def tickets(
             out["tickets.peak_ratio"] = Measure(ratio, float(peak), per_day, days.size)
 
     return {i: out[i] for i in (*ids, *CHANNEL_IDS, *LEVEL_IDS, *category_ids, *AGE_IDS)}
+
+
+# -- breakdowns of computed figures (for the section's tables and charts) -----
+
+
+def mix(
+    counts: pd.Series,
+    total: float | None,
+    previous: pd.Series | None = None,
+    previous_total: float | None = None,
+    *,
+    absent_as_zero: bool = False,
+) -> pd.DataFrame:
+    """Shares of a breakdown (channels, categories) and their change on last quarter.
+
+    ``counts`` and ``previous`` are indexed by key (NaN: unknown). Returns ``count``,
+    ``share`` (count ÷ total), ``previous`` (last quarter's share) and ``delta`` (share −
+    previous, a difference of fractions), NaN where a side is unknown or its total is
+    empty or 0. With ``absent_as_zero`` a key without a count last quarter had 0 then,
+    provided last quarter had a total and some key was counted at all (a category new
+    this quarter rose from 0; without last quarter's categories nothing is compared).
+    """
+
+    def part(values: pd.Series, whole: float | None) -> pd.Series:
+        if whole is None or pd.isna(whole) or whole == 0:
+            return pd.Series(np.nan, index=values.index, dtype=float)
+        return values.astype(float) / float(whole)
+
+    counts = counts.astype(float)
+    before = (
+        pd.Series(np.nan, index=counts.index, dtype=float)
+        if previous is None
+        else previous.reindex(counts.index).astype(float)
+    )
+    if absent_as_zero:
+        known = previous_total is not None and not pd.isna(previous_total) and before.notna().any()
+        before = before.fillna(0.0) if known else before * np.nan
+    share = part(counts, total)
+    prev_share = part(before, previous_total)
+    return pd.DataFrame(
+        {"count": counts, "share": share, "previous": prev_share, "delta": share - prev_share}
+    )
+
+
+def sla_pending(level_counts: pd.Series, judged: pd.Series) -> float:
+    """Tickets at a level neither met nor breached: the level's tickets less those judged
+    (met + breached) for its SLA rate, never below 0; levels with either unknown add 0."""
+    gap = (level_counts.astype(float) - judged.reindex(level_counts.index).astype(float)).clip(
+        lower=0.0
+    )
+    return float(gap.fillna(0.0).sum())
