@@ -154,7 +154,7 @@ def parameters_table(sec: Section, columns: Sequence[str] | None = None) -> None
     rows = []
     for name, field in type(th).model_fields.items():
         value = getattr(th, name)
-        if hasattr(value, "model_fields"):
+        if hasattr(type(value), "model_fields"):
             for sub, subfield in type(value).model_fields.items():
                 rows.append(
                     (f"{name}.{sub}", subfield.description or "", _plain(getattr(value, sub)))
