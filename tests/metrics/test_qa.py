@@ -8,11 +8,26 @@ from __future__ import annotations
 
 from math import sqrt
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from selfcheck.metrics.base import Measure
-from selfcheck.metrics.qa import excluded_scores, qa
+from selfcheck.metrics.base import Measure, Metric, Target
+from selfcheck.metrics.qa import (
+    SPREAD_COLUMNS,
+    SourceRow,
+    agent_frame,
+    agent_spread,
+    below_mark,
+    critical_by_team,
+    excluded_scores,
+    lowest_agents,
+    qa,
+    quartiles,
+    review_frame,
+    sampling_by_source,
+    score_histogram,
+)
 from selfcheck.thresholds import Thresholds
 
 QA_IDS = [
@@ -304,3 +319,153 @@ def test_every_id_is_catalogued() -> None:
 
     for i in qa(reviews_frame(), Thresholds(), **frames()):
         assert lookup(i).id == (i if ":" not in i else "qa.score_mean"), i
+
+
+# -- figures of the quality section beyond the catalogue -----------------------------------
+# Per review (REVIEWS): agent, score, failed (< 80), critical, team (staff_frame)
+#   R1 A1 80     .  .  一组      R5 A3 95     .  .  二组
+#   R2 A1 80     .  .  一组      R6 A9 60     F  .  未知班组 (not in staff)
+#   R3 A2 89     .  C  一组      R7 A4 90     .  .  未知班组 (empty team)
+#   R4 A2 79.67  F  ?  一组      R8 A3 90.33  .  ?  二组
+
+
+def _agent_metrics() -> list[Metric]:
+    """The agent metrics as evaluate makes them (hand-set intervals), in agent_id order."""
+    rows = [  # agent, mean, n, ci_low, ci_high, small sample
+        ("A1", 80.0, 2, 80.0, 80.0, True),
+        ("A2", 506 / 6, 2, 30.0, 100.0, True),
+        ("A3", 556 / 6, 2, 50.0, 100.0, True),
+        ("A4", 90.0, 1, None, None, True),
+        ("A9", 60.0, 1, None, None, True),
+    ]
+    return [
+        Metric(
+            f"qa.score_mean.agent:{a}",
+            "质检平均分",
+            "score",
+            mean,
+            n=n,
+            sampled=True,
+            ci_low=lo,
+            ci_high=hi,
+            small_sample=small,
+        )
+        for a, mean, n, lo, hi, small in rows
+    ]
+
+
+def test_sampling_by_source() -> None:
+    rows = sampling_by_source(
+        reviews_frame(), **{k: v for k, v in frames().items() if k != "staff"}
+    )
+    # call R1 R2 R5 R6 (4 of 7 answered), chat R3 R4 R7 (3 of 9 replied), R8 without source
+    assert rows == [SourceRow("call", 4, 7), SourceRow("chat", 3, 9), SourceRow("", 1, None)]
+    assert [r.rate for r in rows] == [pytest.approx(4 / 7), pytest.approx(3 / 9), None]
+
+
+def test_sampling_by_source_without_source_column_or_frames() -> None:
+    reviews = reviews_frame().drop(columns=["source"])
+    rows = sampling_by_source(reviews, calls=calls_frame(), tickets=tickets_frame())
+    assert rows == [
+        SourceRow("call", None, 7),
+        SourceRow("chat", None, None, "未提供在线咨询数据 (chats)"),
+        SourceRow("ticket", None, 5),
+        SourceRow("visit", None, None, "未提供现场服务数据 (visits)"),
+    ]
+    assert all(r.rate is None for r in rows)
+    calls = calls_frame().drop(columns=["outcome"])
+    (call, _) = sampling_by_source(reviews_frame(), calls=calls, chats=chats_frame())[:2]
+    assert call.base is None and call.reason == "缺少列 outcome（结果）"
+    assert sampling_by_source(None) == []
+
+
+def test_review_frame() -> None:
+    frame = review_frame(reviews_frame(), 80, staff_frame())
+    assert list(frame.columns) == ["agent_id", "scored", "failed", "critical", "team"]
+    assert list(frame["agent_id"]) == ["A1", "A1", "A2", "A2", "A3", "A9", "A4", "A3"]
+    assert frame["scored"].all()
+    assert list(frame["failed"]) == [False, False, False, True, False, True, False, False]
+    assert list(frame["critical"]) == [False, False, True, False, False, False, False, False]
+    assert list(frame["team"]) == ["一组"] * 4 + ["二组", "未知班组", "未知班组", "二组"]
+    # pass mark 90: R1 R2 R3 R4 R6 fail (R8 90.33 and R7 exactly 90 pass)
+    assert list(review_frame(reviews_frame(), 90)["failed"]) == [True] * 4 + [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert "team" not in review_frame(reviews_frame(), 80).columns  # no staff
+    assert review_frame(None, 80) is None
+    assert review_frame(reviews_frame().drop(columns=["agent_id"]), 80) is None
+    no_critical = review_frame(reviews_frame().drop(columns=["critical_error"]), 80)
+    assert not no_critical["critical"].any()
+
+
+def test_agent_frame_and_critical_by_team() -> None:
+    reviews = review_frame(reviews_frame(), 80, staff_frame())
+    frame = agent_frame(_agent_metrics(), reviews, staff_frame())
+    assert list(frame["agent_id"]) == ["A1", "A2", "A3", "A4", "A9"]
+    assert list(frame["mean"]) == pytest.approx([80, 506 / 6, 556 / 6, 90, 60])
+    assert list(frame["n"]) == [2, 2, 2, 1, 1]
+    assert list(frame["failed"]) == [0, 1, 0, 0, 1]
+    assert list(frame["critical"]) == [0, 1, 0, 0, 0]
+    assert list(frame["team"]) == ["一组", "一组", "二组", "未知班组", "未知班组"]
+    assert frame["small"].all()
+    plain = agent_frame(_agent_metrics(), None)
+    assert "failed" not in plain.columns and "team" not in plain.columns
+    assert agent_frame([], reviews).empty
+    assert critical_by_team(reviews).to_dict("records") == [{"team": "一组", "n": 1}]
+    two = reviews.assign(critical=[True, False, True, False, True, True, True, False])
+    # 一组 2 (R1 R3), 未知班组 2 (R6 R7), 二组 1 (R5): by count, ties by name
+    assert critical_by_team(two).to_dict("records") == [
+        {"team": "一组", "n": 2}, {"team": "未知班组", "n": 2}, {"team": "二组", "n": 1}
+    ]  # fmt: skip
+    assert critical_by_team(review_frame(reviews_frame(), 80)).empty  # no teams
+    assert critical_by_team(None).empty
+
+
+def test_quartiles_spread_and_lowest() -> None:
+    frame = agent_frame(_agent_metrics(), review_frame(reviews_frame(), 80, staff_frame()),
+                        staff_frame())  # fmt: skip
+    # means sorted: 60, 80, 84.33, 90, 92.67 → linear quartiles at positions 1 and 3
+    assert quartiles(frame["mean"]) == pytest.approx((60, 80, 506 / 6, 90, 556 / 6))
+    assert quartiles([1.0, 2.0]) == pytest.approx((1, 1.25, 1.5, 1.75, 2))
+    spread = agent_spread(frame, 80, by="team", order=["二组", "一组", "未知班组", "三组"])
+    assert list(spread.index) == ["二组", "一组", "未知班组"]
+    assert list(spread.columns) == list(SPREAD_COLUMNS)
+    # 一组: 80, 84.33 → q1 = 80 + 0.25 × 4.33; below 80: none (80 is the mark)
+    assert tuple(spread.loc["一组"]) == pytest.approx(
+        (2, 80, 80 + 0.25 * (506 / 6 - 80), 80 + 0.5 * (506 / 6 - 80), 80 + 0.75 * (506 / 6 - 80), 506 / 6, 0)
+    )  # fmt: skip
+    assert tuple(spread.loc["未知班组"]) == pytest.approx((2, 60, 67.5, 75, 82.5, 90, 1))
+    overall = agent_spread(frame, 80)
+    assert list(overall.index) == [""]
+    assert tuple(overall.iloc[0]) == pytest.approx((5, 60, 80, 506 / 6, 90, 556 / 6, 1))
+    assert list(below_mark(np.array([79.9, 80.0, 80 - 1e-12]), 80)) == [True, False, False]
+    # lowest: at least 2; below 85 there are 3 (A9 60, A1 80, A2 84.33), at most 4
+    assert list(lowest_agents(frame, 85, at_least=2, at_most=4)["agent_id"]) == ["A9", "A1", "A2"]
+    assert list(lowest_agents(frame, 85, at_least=2, at_most=2)["agent_id"]) == ["A9", "A1"]
+    assert list(lowest_agents(frame, 50, at_least=2, at_most=4)["agent_id"]) == ["A9", "A1"]
+    tie = frame.assign(mean=[80.0, 80.0, 90, 90, 80.0])  # ties by agent id
+    assert list(lowest_agents(tie, 50, at_least=3)["agent_id"]) == ["A1", "A2", "A9"]
+
+
+def test_score_histogram() -> None:
+    means = np.array([60.0, 80.0, 506 / 6, 90.0, 556 / 6])
+    # mark 80, target ≥ 90: span 60..92.67 = 32.67 > 30 → bins of 2 from 60 to 94
+    h = score_histogram(means, 80, Target(">=", 90))
+    assert h.width == 2.0
+    assert list(h.edges) == list(range(60, 95, 2))
+    assert h.below.sum() == 1 and h.below[0] == 1  # 60 in [60, 62)
+    assert h.short.sum() == 2  # 80 in [80, 82), 84.33 in [84, 86)
+    assert h.short[10] == 1 and h.short[12] == 1
+    assert h.met.sum() == 2 and h.met[15] == 1 and h.met[16] == 1  # 90, 92.67
+    # without a target: every mean not below the mark is "met"; span 60..92.67 as well
+    h = score_histogram(means, 80)
+    assert h.short.sum() == 0 and h.met.sum() == 4 and h.below.sum() == 1
+    # narrow span (≤ 30): bins of 1 aligned on whole points, covering mark and target
+    h = score_histogram(np.array([85.5, 88.2]), 80, Target(">=", 90))
+    assert h.width == 1.0 and h.edges[0] == 80 and h.edges[-1] == 91
+    assert h.short[5] == 1 and h.short[8] == 1 and h.met.sum() == 0
+    # wide span (> 60): bins of 5
+    assert score_histogram(np.array([20.0, 95.0]), 80).width == 5.0

@@ -1,5 +1,5 @@
-"""Section 服务质量检查 run in-process on the small sample, against figures computed here by hand
-from the sample CSVs with plain pandas."""
+"""Section 服务质量检查 run in-process on the small sample — the code cells of its notebook, in
+order — against figures computed here by hand from the sample CSVs with plain pandas."""
 
 from __future__ import annotations
 
@@ -7,27 +7,35 @@ import re
 import shutil
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PERIOD, write_params
+from conftest import PERIOD, ROOT, write_params
 
 from selfcheck.blocks import Figure, Heading, Paragraph, Table
+from selfcheck.errors import SectionError
 from selfcheck.sections import quality
+from selfcheck.sections.quality import shared
 
 HEADINGS = ["质检覆盖情况", "质检得分情况", "质检合格与差错情况", "坐席质检差异"]
 FORBIDDEN = re.compile(r"nan|None|NaT|\{|\}|TODO", re.IGNORECASE)
-STEPS = (quality.overview, quality.coverage, quality.scores, quality.errors, quality.agents)
+NOTEBOOK = ROOT / "notebooks" / "06_quality.ipynb"
+
+
+def _cells() -> list[str]:
+    """The notebook's code cells after the parameters cell (open, compute, blocks, save)."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    return code[1:]
 
 
 def _run(folder: Path, data_root: Path, **extra: str):
     params = write_params(folder, data_root, **extra)
-    sec = quality.open_section(PERIOD, str(params))
-    quality.compute(sec)
-    for step in STEPS:
-        step(sec)
-    sec.save()
-    return sec
+    scope: dict = {"period": PERIOD, "params_path": str(params)}
+    for source in _cells():
+        exec(compile(source, str(NOTEBOOK), "exec"), scope)
+    return scope["sec"]
 
 
 @pytest.fixture
@@ -305,6 +313,39 @@ def test_an_interval_never_shows_the_same_figure_twice():
                   ci_low=90.84, ci_high=91.53)  # fmt: skip
     tight = Metric("qa.pass_rate", "质检合格率", "rate", 0.9836, n=1_011_633, sampled=True,
                    ci_low=0.98331, ci_high=0.98349)  # fmt: skip
-    assert quality._ci_text(wide) == "90.8–91.5"
-    assert quality._ci_text(tight) == "98.33%–98.35%"
-    assert quality._interval(tight) == "95%置信区间98.33%–98.35%，n=1,011,633"
+    assert shared.ci_text(wide) == "90.8–91.5"
+    assert shared.ci_text(tight) == "98.33%–98.35%"
+    assert shared.interval(tight) == "95%置信区间98.33%–98.35%，n=1,011,633"
+
+
+# -- options of the table and chart cells ---------------------------------------------------
+
+
+def test_a_wrong_option_fails_in_its_cell_and_adds_nothing(sec):
+    blocks = list(sec.result.blocks)
+    with pytest.raises(SectionError, match=r"没有这些列：合格率.*可选的列：来源、质检量"):
+        quality.coverage_table(sec, columns=("来源", "合格率"))
+    with pytest.raises(SectionError, match="size="):
+        quality.spread_chart(sec, size=(6.3,))
+    with pytest.raises(SectionError, match=r"没有这些指标：qa\.nope"):
+        quality.trend_chart(sec, metrics=("qa.score_mean", "qa.nope"))
+    with pytest.raises(SectionError, match="per_row"):
+        quality.trend_chart(sec, per_row=0)
+    assert sec.result.blocks == blocks
+
+
+def test_columns_choose_and_order_the_columns(sec):
+    from selfcheck.sections.options import pick_columns
+
+    table = _table(sec, "质检抽样情况（按来源）")
+    columns, rows = pick_columns(sec, table.caption, table.columns, table.rows, ("抽样率", "来源"))
+    assert [c.name for c in columns] == ["抽样率", "来源"]
+    assert rows == [(r[3], r[0]) for r in table.rows]
+    assert pick_columns(sec, table.caption, table.columns, table.rows, None)[1] == list(table.rows)
+
+
+def test_blocks_need_compute_first(tmp_path, sample_root):
+    sec = quality.open_section(PERIOD, str(write_params(tmp_path, sample_root)))
+    with pytest.raises(SectionError, match=r"quality\.compute\(sec\)"):
+        quality.coverage(sec)
+    assert sec.result.blocks == []

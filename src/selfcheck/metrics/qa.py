@@ -37,16 +37,23 @@ Conventions of this module (where the spec leaves a choice):
 - A missing frame → every metric missing (dimension keys too; no team or agent keys). A
   missing ``critical_error`` column → only that rate. Denominator 0 → value None with
   reason ``样本为0…``.
+
+The figures the catalogue does not hold, for the quality section, follow the same
+conventions: :func:`sampling_by_source` (reviews and sampling base per source),
+:func:`review_frame` (one row per review), :func:`agent_frame` (one row per agent, from the
+agent metrics), :func:`critical_by_team`, :func:`agent_spread` (quartiles of agent means),
+:func:`lowest_agents` and :func:`score_histogram`.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from selfcheck.metrics.base import Measure
+from selfcheck.metrics.base import Measure, Metric, Target
 from selfcheck.metrics.catalogue import (
     REASON_EMPTY,
     area_ids,
@@ -60,6 +67,8 @@ DATASET = "qa_reviews"
 
 DIMENSIONS: tuple[str, ...] = ("professionalism", "compliance", "experience")
 DIMENSION_IDS: tuple[str, ...] = tuple(f"qa.score_mean.dimension:{d}" for d in DIMENSIONS)
+TEAM_PREFIX = "qa.score_mean.team:"
+AGENT_PREFIX = "qa.score_mean.agent:"
 UNKNOWN_TEAM = "未知班组"
 
 # source → (dataset, column needed to count the base, or None for every row)
@@ -257,12 +266,7 @@ def _sampling_rate(
                 f"无法计算{_SOURCE_ZH[source]}的抽样基数"
             )
             continue
-        if source == "call":
-            base += int(frame["outcome"].eq("answered").fillna(False).to_numpy(dtype=bool).sum())
-        elif source == "chat":
-            base += int(frame["first_reply_at"].notna().sum())
-        else:
-            base += len(frame)
+        base += _base_count(source, frame)
     if problems:
         return Measure.missing("；".join(problems))
     return Measure.ratio(
@@ -270,6 +274,15 @@ def _sampling_rate(
         base,
         empty_reason=f"{REASON_EMPTY}：抽样基数为0（来源：{'、'.join(sources)}）",
     )
+
+
+def _base_count(source: str, frame: pd.DataFrame) -> int:
+    """The sampling base of one source in its frame (which has the column it needs)."""
+    if source == "call":
+        return int(frame["outcome"].eq("answered").fillna(False).to_numpy(dtype=bool).sum())
+    if source == "chat":
+        return int(frame["first_reply_at"].notna().sum())
+    return len(frame)
 
 
 def agent_teams(agent_ids: np.ndarray, staff: pd.DataFrame | None) -> np.ndarray | None:
@@ -319,3 +332,212 @@ def _group_means(
             float(mean[g]), None, None, int(n[g]), sampled=True, sd=sd_value
         )
     return out
+
+
+# -- figures of the quality section beyond the catalogue ------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """Reviews and sampling base of one source, as ``qa.sampling_rate`` counts them."""
+
+    source: str  # a QA source, or "" for reviews without one
+    reviews: int | None  # None: the reviews do not say their source
+    base: int | None  # None: not counted (no data, or not a source of the base)
+    reason: str | None = None  # why the base is not counted (a reason_no_* text)
+
+    @property
+    def rate(self) -> float | None:
+        if self.reviews is None or not self.base:
+            return None
+        return self.reviews / self.base
+
+
+def sampling_by_source(
+    reviews: pd.DataFrame | None,
+    *,
+    calls: pd.DataFrame | None = None,
+    chats: pd.DataFrame | None = None,
+    tickets: pd.DataFrame | None = None,
+    visits: pd.DataFrame | None = None,
+) -> list[SourceRow]:
+    """Reviews and sampling base per source ([] without reviews).
+
+    The sources are those occurring in the reviews (all four, with ``reviews`` None, when
+    none says its source); a last row with ``source == ""`` counts reviews without a
+    source, when some have one and others not.
+    """
+    if reviews is None:
+        return []
+    frames = {"calls": calls, "chats": chats, "tickets": tickets, "visits": visits}
+    by_source: dict[str, int] = {}
+    unknown = 0
+    if "source" in reviews.columns:
+        counts = reviews["source"].astype("string").str.strip().value_counts()
+        by_source = {s: int(counts.get(s, 0)) for s in QA_SOURCES if counts.get(s, 0)}
+        unknown = len(reviews) - sum(by_source.values())
+    rows = []
+    for source in tuple(by_source) or QA_SOURCES:
+        dataset, column = _BASE[source]
+        frame = frames[dataset]
+        if frame is None:
+            base, reason = None, reason_no_dataset(dataset)
+        elif column is not None and column not in frame.columns:
+            base, reason = None, reason_no_column(dataset, column)
+        else:
+            base, reason = _base_count(source, frame), None
+        rows.append(SourceRow(source, by_source.get(source) if by_source else None, base, reason))
+    if by_source and unknown:
+        rows.append(SourceRow("", unknown, None))
+    return rows
+
+
+def review_frame(
+    reviews: pd.DataFrame | None, pass_score: float, staff: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
+    """One row per review: ``agent_id``, ``scored``, ``failed``, ``critical`` and, when staff
+    has teams, ``team``; None without reviews, agent ids or one of the three dimensions.
+
+    A review is scored when all three dimensions are valid, failed when scored and below
+    the pass mark; ``critical`` is critical_error true (unknown counts as false).
+    """
+    if reviews is None or "agent_id" not in reviews.columns:
+        return None
+    if any(d not in reviews.columns for d in DIMENSIONS):
+        return None
+    total = dimension_total(reviews)
+    scored = ~np.isnan(total)
+    passed = passes(total, pass_score)
+    if "critical_error" in reviews.columns:
+        critical = reviews["critical_error"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    else:
+        critical = np.zeros(len(reviews), dtype=bool)
+    out = pd.DataFrame(
+        {
+            "agent_id": reviews["agent_id"].astype("string").to_numpy(dtype=object),
+            "scored": scored,
+            "failed": scored & ~passed,
+            "critical": critical,
+        }
+    )
+    team = agent_teams(out["agent_id"].to_numpy(dtype=object), staff)
+    if team is not None:
+        out["team"] = team
+    return out
+
+
+def agent_frame(
+    agents: Sequence[Metric], reviews: pd.DataFrame | None, staff: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per agent metric (``qa.score_mean.agent:*`` with a value), in their order:
+    ``agent_id``, ``mean``, ``n``, ``ci_low``, ``ci_high``, ``small`` (small sample) and,
+    from :func:`review_frame` ``reviews`` when given, ``failed`` and ``critical`` counts
+    and ``team`` (when staff has teams)."""
+    frame = pd.DataFrame(
+        {
+            "agent_id": [m.metric_id.split(":", 1)[1] for m in agents],
+            "mean": [float(m.value) for m in agents],  # type: ignore[arg-type]
+            "n": [int(m.n or 0) for m in agents],
+            "ci_low": [m.ci_low for m in agents],
+            "ci_high": [m.ci_high for m in agents],
+            "small": [bool(m.small_sample) for m in agents],
+        },
+    )
+    if reviews is not None and not frame.empty:
+        per = reviews.groupby("agent_id", sort=False)[["failed", "critical"]].sum()
+        frame = frame.join(per, on="agent_id")
+        frame[["failed", "critical"]] = frame[["failed", "critical"]].fillna(0).astype(int)
+        team = agent_teams(frame["agent_id"].to_numpy(dtype=object), staff)
+        if team is not None:
+            frame["team"] = team
+    return frame
+
+
+def critical_by_team(reviews: pd.DataFrame | None) -> pd.DataFrame:
+    """Critical errors per team (columns ``team``, ``n``), by descending n, ties by team;
+    empty without teams or critical errors."""
+    empty = pd.DataFrame({"team": pd.Series(dtype=object), "n": pd.Series(dtype="int64")})
+    if reviews is None or "team" not in reviews.columns:
+        return empty
+    counts = reviews.loc[reviews["critical"], "team"].value_counts()
+    if counts.empty:
+        return empty
+    counts = counts.rename_axis("team").reset_index(name="n")
+    return counts.sort_values(["n", "team"], ascending=[False, True], kind="stable")
+
+
+def below_mark(means: np.ndarray | pd.Series, pass_score: float) -> np.ndarray:
+    """Which means fall below the pass mark (a mean of exactly the mark does not)."""
+    return np.asarray(means, dtype=float) < pass_score - PASS_TOLERANCE
+
+
+def quartiles(values: np.ndarray | pd.Series) -> tuple[float, float, float, float, float]:
+    """Minimum, lower quartile, median, upper quartile, maximum (linear interpolation)."""
+    q = np.percentile(np.asarray(values, dtype=float), [0, 25, 50, 75, 100])
+    return tuple(float(v) for v in q)  # type: ignore[return-value]
+
+
+SPREAD_COLUMNS = ("agents", "min", "q1", "median", "q3", "max", "below")
+
+
+def agent_spread(
+    agents: pd.DataFrame, pass_score: float, *, by: str | None = None, order: Sequence = ()
+) -> pd.DataFrame:
+    """Spread of the agent means of :func:`agent_frame`: per group of column ``by`` (in
+    ``order``, groups absent from the frame left out), or one row for all agents (index
+    ``""``) when ``by`` is None. Columns :data:`SPREAD_COLUMNS`: agents, the five
+    :func:`quartiles` and the number of agents below the pass mark."""
+    if by is None:
+        groups = [("", agents)]
+    else:
+        parts = dict(tuple(agents.groupby(by, sort=False)))
+        groups = [(g, parts[g]) for g in order if g in parts]
+    rows = [
+        (len(part), *quartiles(part["mean"]), int(below_mark(part["mean"], pass_score).sum()))
+        for _, part in groups  # one iteration per group, not per agent
+    ]
+    return pd.DataFrame(rows, columns=list(SPREAD_COLUMNS), index=[g for g, _ in groups])
+
+
+def lowest_agents(
+    agents: pd.DataFrame, pass_score: float, *, at_least: int = 5, at_most: int = 10
+) -> pd.DataFrame:
+    """The agents to list: at least the ``at_least`` lowest means, every agent below the pass
+    mark up to ``at_most``; ascending mean, ties by agent id."""
+    ordered = agents.sort_values(["mean", "agent_id"], kind="stable")
+    below = int(below_mark(ordered["mean"], pass_score).sum())
+    return ordered.head(min(max(at_least, below), at_most))
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Agents per bin of mean score: ``edges`` (each bin holds its lower edge, not its upper
+    one), bin ``width`` and counts per group — ``below`` the pass mark, ``short`` (not below
+    it but short of the target) and ``met`` (the target, or not below the mark without one)."""
+
+    edges: np.ndarray
+    width: float
+    below: np.ndarray
+    short: np.ndarray
+    met: np.ndarray
+
+
+def score_histogram(
+    means: np.ndarray | pd.Series, pass_score: float, target: Target | None = None
+) -> Histogram:
+    """Bins of 1, 2 or 5 points (span of means, mark and target ≤ 30, ≤ 60, more), aligned
+    on multiples of the width and covering the means, the mark and the target."""
+    x = np.asarray(means, dtype=float)
+    refs = [pass_score] + ([target.value] if target is not None else [])
+    left, right = min(float(x.min()), *refs), max(float(x.max()), *refs)
+    span = right - left
+    width = 1.0 if span <= 30 else 2.0 if span <= 60 else 5.0
+    start = np.floor(left / width) * width
+    stop = np.floor(right / width) * width + width
+    edges = np.arange(start, stop + width / 2, width)
+    fails = below_mark(x, pass_score)
+    meets = np.asarray(target.met(x), dtype=bool) if target is not None else ~fails  # type: ignore[arg-type]
+    counts = [
+        np.histogram(x[mask], bins=edges)[0] for mask in (fails, ~fails & ~meets, ~fails & meets)
+    ]
+    return Histogram(edges, width, *counts)

@@ -1,15 +1,39 @@
-"""Section 存在的问题: every shortfall found by the figures and the analyst's own, ranked."""
+"""Section 存在的问题: every shortfall found by the figures and the analyst's own, ranked.
+
+``compute(sec)`` finds the problems once (from the results the other sections saved and
+``<period>_measures.yaml``); the block functions emit the overview paragraph, the list of
+problems, and per level (严重, 较重, 一般) its heading and one paragraph per problem. The
+headings are written in the notebook.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
 
 from selfcheck import fmt
 from selfcheck.analyst import load_measures
 from selfcheck.blocks import Column
+from selfcheck.errors import SectionError
 from selfcheck.problems import Problem, find_problems
 from selfcheck.section import Section
 from selfcheck.sections.common import all_metrics
+from selfcheck.sections.options import pick_columns
 
 SECTION_ID = "findings"
+LEVELS = ("严重", "较重", "一般")
+_STATE = "_findings_problems"
+
+PROBLEM_COLUMNS = (
+    Column("序号", "int", width=0.07),
+    Column("问题", width=0.27),
+    Column("本期", "figure", width=0.12),
+    Column("目标", width=0.12),
+    Column("差距", "figure", width=0.15),
+    Column("趋势", width=0.12),
+    Column("程度", width=0.15),
+)
 
 
 def open_section(period: str, params_path: str) -> Section:
@@ -23,12 +47,40 @@ def problems_of(sec: Section) -> list[Problem]:
     return find_problems(all_metrics(sec), analyst)
 
 
-def overview(sec: Section) -> None:
+def compute(sec: Section) -> pd.DataFrame:
+    """Find the problems once; the frame shows them in the notebook."""
     problems = problems_of(sec)
+    setattr(sec, _STATE, problems)
+    return pd.DataFrame(
+        {
+            "问题": [p.title for p in problems],
+            "来源": [p.source for p in problems],
+            "程度": [p.level for p in problems],
+            "严重度": [round(p.severity, 3) for p in problems],
+            "趋势": [p.trend for p in problems],
+            "编号": [p.key for p in problems],
+        }
+    )
+
+
+def _problems(sec: Section) -> list[Problem]:
+    found = getattr(sec, _STATE, None)
+    if found is None:
+        raise SectionError(
+            "请先运行本节的计算单元 findings.compute(sec)，再运行各内容单元"
+            " (run findings.compute(sec) first)",
+            section=SECTION_ID,
+        )
+    return found
+
+
+def overview(sec: Section) -> None:
+    """Paragraph ``findings.overview``: how many problems, from where, at which level."""
+    problems = _problems(sec)
     if not problems:
         sec.narrative("overview", "本期自查未发现未达标指标，分析人员亦未补充问题。")
         return
-    by_level = {lvl: sum(p.level == lvl for p in problems) for lvl in ("严重", "较重", "一般")}
+    by_level = {lvl: sum(p.level == lvl for p in problems) for lvl in LEVELS}
     n_metric = sum(p.source == "指标" for p in problems)
     text = (
         f"对照服务标准，本期自查发现问题{len(problems)}个，其中由指标数据发现{n_metric}个、"
@@ -37,39 +89,48 @@ def overview(sec: Section) -> None:
         "并考虑较上季度的变化趋势。"
     )
     sec.narrative("overview", text)
-    sec.table(
-        "问题清单（按严重程度排序）",
+
+
+def problem_table(sec: Section, columns: Sequence[str] | None = None) -> None:
+    """Table 问题清单（按严重程度排序）; ``columns`` names the columns shown (None: all).
+    None without problems."""
+    caption = "问题清单（按严重程度排序）"
+    problems = _problems(sec)
+    rows = [
         (
-            Column("序号", "int", width=0.07),
-            Column("问题", width=0.27),
-            Column("本期", "figure", width=0.12),
-            Column("目标", width=0.12),
-            Column("差距", "figure", width=0.15),
-            Column("趋势", width=0.12),
-            Column("程度", width=0.15),
-        ),
-        [
-            (
-                i,
-                p.title,
-                fmt.value(p.metric.value, p.metric.unit) if p.metric else "—",
-                fmt.target(p.metric.target, p.metric.unit) if p.metric else "—",
-                fmt.delta(p.gap, p.metric.unit).lstrip("+") if p.metric else "—",
-                p.trend,
-                p.level,
-            )
-            for i, p in enumerate(problems, start=1)
-        ],
-        note="注：趋势指与上季度相比，“恶化”为差距扩大，“改善”为差距缩小，“新出现”为上季度达标。",
-    )
+            i,
+            p.title,
+            fmt.value(p.metric.value, p.metric.unit) if p.metric else "—",
+            fmt.target(p.metric.target, p.metric.unit) if p.metric else "—",
+            fmt.delta(p.gap, p.metric.unit).lstrip("+") if p.metric else "—",
+            p.trend,
+            p.level,
+        )
+        for i, p in enumerate(problems, start=1)
+    ]
+    shown, cells = pick_columns(sec, caption, PROBLEM_COLUMNS, rows, columns)
+    if not problems:
+        return
+    note = "注：趋势指与上季度相比，“恶化”为差距扩大，“改善”为差距缩小，“新出现”为上季度达标。"
+    sec.table(caption, shown, cells, note=note)
 
 
-def details(sec: Section) -> None:
-    problems = problems_of(sec)
-    for level in ("严重", "较重", "一般"):
-        group = [p for p in problems if p.level == level]
-        if not group:
-            continue
-        sec.heading(f"{level}问题")
-        for p in group:
-            sec.narrative(f"problem.{p.key}", f"{p.title}：{p.description}。")
+def _level(sec: Section, level: str) -> list[Problem]:
+    if level not in LEVELS:
+        raise SectionError(
+            f"level={level!r} 不可用：应为{'、'.join(LEVELS)}之一 (level is one of {LEVELS})",
+            section=SECTION_ID,
+        )
+    return [p for p in _problems(sec) if p.level == level]
+
+
+def level_heading(sec: Section, text: str, level: str) -> None:
+    """The heading ``text`` over the problems of ``level``; none when that level has none."""
+    if _level(sec, level):
+        sec.heading(text)
+
+
+def problems(sec: Section, level: str) -> None:
+    """One paragraph per problem of ``level`` (slot ``findings.problem.<key>``)."""
+    for p in _level(sec, level):
+        sec.narrative(f"problem.{p.key}", f"{p.title}：{p.description}。")

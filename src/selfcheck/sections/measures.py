@@ -1,16 +1,33 @@
 """Section 原因分析与整改措施: cause, measure, owner and due date per problem; last period's
-measures and their status (闭环). A shortfall with no measure is flagged here and in the run log."""
+measures and their status (闭环). A shortfall with no measure is flagged here and in the run log.
+
+``compute(sec)`` reads the problems (as 存在的问题 finds them), this period's and last
+period's measures files and the other sections' metrics once, and writes the run-log
+warnings; the block functions emit the paragraphs and tables. The headings are written
+in the notebook.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
 
 from selfcheck import fmt
 from selfcheck.analyst import OPEN_STATUSES, analyst_file, load_measures
 from selfcheck.blocks import Column
+from selfcheck.errors import SectionError
+from selfcheck.period import Period
+from selfcheck.problems import Problem
 from selfcheck.section import Section
 from selfcheck.sections.common import all_metrics
 from selfcheck.sections.findings import problems_of
+from selfcheck.sections.options import pick_columns
 
 SECTION_ID = "measures"
+_STATE = "_measures_figures"
 
 MEASURE_COLUMNS = (
     Column("问题", width=0.17),
@@ -20,13 +37,36 @@ MEASURE_COLUMNS = (
     Column("完成时限", width=0.11),
     Column("状态", width=0.10),
 )
+FOLLOW_UP_COLUMNS = (
+    Column("问题", width=0.18),
+    Column("整改措施", width=0.30),
+    Column("责任部门", width=0.12),
+    Column("完成时限", width=0.12),
+    Column("状态", width=0.10),
+    Column("本期指标", width=0.18),
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    problems: list[Problem]
+    path: Path  # this period's measures file
+    rows: list[tuple]  # one per measure of a current problem (MEASURE_COLUMNS)
+    missing: list[Problem]  # problems without a measure
+    previous: Period
+    follow_up: list[tuple] | None  # last period's measures (FOLLOW_UP_COLUMNS); None: none
+    done: int  # of last period's measures: completed,
+    still_open: int  # still open,
+    resolved: int  # and those whose metric now meets its target
 
 
 def open_section(period: str, params_path: str) -> Section:
     return Section(SECTION_ID, period, params_path)
 
 
-def current(sec: Section) -> None:
+def compute(sec: Section) -> pd.DataFrame:
+    """Match measures to problems and last period's measures to this period's metrics; warn
+    (run log) about problems without a measure and measures without a problem."""
     problems = problems_of(sec)
     path = analyst_file(sec.config.params_path, sec.period, "measures")
     measures = load_measures(sec.config.params_path, sec.period)
@@ -43,73 +83,102 @@ def current(sec: Section) -> None:
             rows.append(
                 (p.title, item.cause, item.measure, item.owner, fmt.date_zh(item.due), item.status)
             )
-    if not problems:
-        sec.narrative("overview", "本期未发现需要整改的问题。")
-    else:
-        sec.narrative(
-            "overview",
-            f"针对本期发现的{len(problems)}个问题，逐项分析原因并制定整改措施，明确责任部门和完成时限，"
-            f"其中{len(problems) - len(missing)}个问题已有整改措施。",
-        )
-    if rows:
-        sec.table("本期问题的原因分析与整改措施", MEASURE_COLUMNS, rows)
-    if missing:
-        names = "、".join(p.title for p in missing)
-        sec.paragraph(
-            f"以下{len(missing)}个问题尚未制定整改措施，须在 {path.name} 中补充：{names}。",
-            style="note",
-        )
-        for p in missing:
-            sec.warn(f"未达标问题没有整改措施：{p.title}（{p.key}）— 请在 {path} 中补充")
-    known = {p.key for p in problems}
-    stray = sorted({i.problem for i in items} - known)
+    for p in missing:
+        sec.warn(f"未达标问题没有整改措施：{p.title}（{p.key}）— 请在 {path} 中补充")
+    stray = sorted({i.problem for i in items} - {p.key for p in problems})
     if stray:
         sec.warn(f"{path.name} 中有措施对应的问题本期不存在：{'、'.join(stray)}（请核对问题编号）")
 
+    previous = sec.period.previous()
+    before = load_measures(sec.config.params_path, previous)
+    follow_up, done, still_open, resolved = None, 0, 0, 0
+    if before is not None and before.measures:
+        now = {m.metric_id: m for m in all_metrics(sec)}
+        follow_up = []
+        for item in before.measures:
+            m = now.get(item.problem)
+            if m is not None and m.has_value:
+                state = f"{fmt.value(m.value, m.unit)}，{m.status}"
+                resolved += m.status == "达标"
+            else:
+                state = "—"
+            done += item.status == "已完成"
+            still_open += item.status in OPEN_STATUSES
+            name = m.name if m is not None else item.problem
+            follow_up.append(
+                (name, item.measure, item.owner, fmt.date_zh(item.due), item.status, state)
+            )
+    setattr(
+        sec,
+        _STATE,
+        Figures(problems, path, rows, missing, previous, follow_up, done, still_open, resolved),
+    )
+    return pd.DataFrame(rows, columns=[c.name for c in MEASURE_COLUMNS])
+
+
+def _figures(sec: Section) -> Figures:
+    found = getattr(sec, _STATE, None)
+    if found is None:
+        raise SectionError(
+            "请先运行本节的计算单元 measures.compute(sec)，再运行各内容单元"
+            " (run measures.compute(sec) first)",
+            section=SECTION_ID,
+        )
+    return found
+
+
+def overview(sec: Section) -> None:
+    """Paragraph ``measures.overview``: how many problems have a measure."""
+    f = _figures(sec)
+    if not f.problems:
+        sec.narrative("overview", "本期未发现需要整改的问题。")
+        return
+    sec.narrative(
+        "overview",
+        f"针对本期发现的{len(f.problems)}个问题，逐项分析原因并制定整改措施，明确责任部门和完成时限，"
+        f"其中{len(f.problems) - len(f.missing)}个问题已有整改措施。",
+    )
+
+
+def measure_table(sec: Section, columns: Sequence[str] | None = None) -> None:
+    """Table 本期问题的原因分析与整改措施; ``columns`` names the columns shown (None: all).
+    None without measures."""
+    caption = "本期问题的原因分析与整改措施"
+    f = _figures(sec)
+    shown, cells = pick_columns(sec, caption, MEASURE_COLUMNS, f.rows, columns)
+    if f.rows:
+        sec.table(caption, shown, cells)
+
+
+def missing_note(sec: Section) -> None:
+    """Note naming the problems without a measure (none when every problem has one)."""
+    f = _figures(sec)
+    if f.missing:
+        names = "、".join(p.title for p in f.missing)
+        sec.paragraph(
+            f"以下{len(f.missing)}个问题尚未制定整改措施，须在 {f.path.name} 中补充：{names}。",
+            style="note",
+        )
+
 
 def follow_up(sec: Section) -> None:
-    """Last period's measures and where they stand now (闭环)."""
-    previous = sec.period.previous()
-    measures = load_measures(sec.config.params_path, previous)
-    sec.heading("上期整改措施落实情况")
-    if measures is None or not measures.measures:
-        sec.narrative("follow_up", f"{previous.title_zh}未登记整改措施，本期无需跟踪。")
+    """Paragraph ``measures.follow_up``: last period's measures, done, open, resolved."""
+    f = _figures(sec)
+    if f.follow_up is None:
+        sec.narrative("follow_up", f"{f.previous.title_zh}未登记整改措施，本期无需跟踪。")
         return
-    now = {m.metric_id: m for m in all_metrics(sec)}
-    rows, done, still_open, resolved = [], 0, 0, 0
-    for item in measures.measures:
-        m = now.get(item.problem)
-        if m is not None and m.has_value:
-            state = f"{fmt.value(m.value, m.unit)}，{m.status}"
-            resolved += m.status == "达标"
-        else:
-            state = "—"
-        done += item.status == "已完成"
-        still_open += item.status in OPEN_STATUSES
-        rows.append(
-            (
-                m.name if m is not None else item.problem,
-                item.measure,
-                item.owner,
-                fmt.date_zh(item.due),
-                item.status,
-                state,
-            )
-        )
     sec.narrative(
         "follow_up",
-        f"{previous.title_zh}共登记整改措施{len(rows)}项，已完成{done}项、仍在推进{still_open}项；"
-        f"对应指标本期已达标{resolved}项。未完成的措施已结转至本期继续跟踪。",
+        f"{f.previous.title_zh}共登记整改措施{len(f.follow_up)}项，已完成{f.done}项、"
+        f"仍在推进{f.still_open}项；对应指标本期已达标{f.resolved}项。未完成的措施已结转至本期继续跟踪。",
     )
-    sec.table(
-        f"{previous.title_zh}整改措施落实情况",
-        (
-            Column("问题", width=0.18),
-            Column("整改措施", width=0.30),
-            Column("责任部门", width=0.12),
-            Column("完成时限", width=0.12),
-            Column("状态", width=0.10),
-            Column("本期指标", width=0.18),
-        ),
-        rows,
-    )
+
+
+def follow_up_table(sec: Section, columns: Sequence[str] | None = None) -> None:
+    """Table <上期>整改措施落实情况; ``columns`` names the columns shown (None: all). None
+    when last period registered no measures."""
+    f = _figures(sec)
+    caption = f"{f.previous.title_zh}整改措施落实情况"
+    shown, cells = pick_columns(sec, caption, FOLLOW_UP_COLUMNS, f.follow_up or [], columns)
+    if f.follow_up is not None:
+        sec.table(caption, shown, cells)
