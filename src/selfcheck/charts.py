@@ -42,6 +42,24 @@ from matplotlib import font_manager  # noqa: E402
 
 from selfcheck.metrics.base import UNITS  # noqa: E402
 
+
+def show_inline() -> None:
+    """In a notebook kernel of the analyst's (not a batch run) draw with the inline backend,
+    so ``plt.show()`` displays: an inherited ``MPLBACKEND=Agg`` (set for batch kernels) or
+    a module imported before the kernel started must not leave JupyterLab without plots."""
+    if not _in_kernel():
+        return
+    current = matplotlib.rcParams._get_backend_or_none()  # type: ignore[attr-defined]
+    if current is not None and "inline" in current:
+        return
+    from IPython import get_ipython
+
+    try:
+        get_ipython().enable_matplotlib("inline")  # as %matplotlib inline
+    except Exception:  # no matplotlib_inline: plots are still saved, only not shown
+        return
+
+
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_FAMILY = "Noto Sans CJK SC"
 DPI = 200

@@ -10,9 +10,11 @@ longer matches the sections beside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
 
-from selfcheck.blocks import SECTION_FILE, SectionResult
+from selfcheck.blocks import RUN_ENV, SECTION_FILE, SectionResult
 from selfcheck.config import Config
 from selfcheck.errors import SectionError
 from selfcheck.sections import SECTIONS, SectionDef, get_section
@@ -27,11 +29,37 @@ def default_inputs(reader: SectionDef) -> list[SectionDef]:
     return [s for s in SECTIONS if not s.after_all and s.id != reader.id]
 
 
+@contextlib.contextmanager
+def batch_environment() -> Iterator[None]:
+    """Around the runner's execution of the notebooks: their kernels see ``SELFCHECK_RUN=1``
+    (results marked ``papermill``; a failed section, which the run itself recorded and
+    goes on past only with ``--allow-partial``, is named by the sections reading it)."""
+    before = os.environ.get(RUN_ENV)
+    os.environ[RUN_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(RUN_ENV, None)
+        else:
+            os.environ[RUN_ENV] = before
+
+
 def read_inputs(
-    config: Config, reader: SectionDef, section_ids: Sequence[str] | None = None
+    config: Config,
+    reader: SectionDef,
+    section_ids: Sequence[str] | None = None,
+    *,
+    allow_failed: bool | None = None,
 ) -> list[SectionResult]:
     """The saved results ``reader`` is built from, in report order, or a
-    :class:`SectionError` naming every one that is missing, failed or stale."""
+    :class:`SectionError` naming every one that is missing, failed or stale.
+
+    A failed result is handed over (for the reader to name it) only in a batch run
+    (``allow_failed`` defaults to ``SELFCHECK_RUN=1``): the runner goes on to the
+    reading sections past a failure only when the report may be partial."""
+    if allow_failed is None:
+        allow_failed = os.environ.get(RUN_ENV) == "1"
     wanted = (
         default_inputs(reader)
         if section_ids is None
@@ -48,7 +76,7 @@ def read_inputs(
         r = SectionResult.load(folder)  # unreadable: a ReportError naming the file
         if r.period != str(config.period):
             problems.append(f"{_name(s)}的结果属于 {r.period}，不是 {config.period}")
-        elif r.status != "ok":
+        elif r.status != "ok" and not allow_failed:
             problems.append(f"{_name(s)}运行失败：{r.error or '原因未记录'}")
         else:
             results.append(r)

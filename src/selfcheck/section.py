@@ -102,6 +102,9 @@ class Section:
         self._pending = count(1)
         self._texts_cache = None
         _cells.watch(self)
+        if self.result.origin == "interactive":
+            charts.show_inline()  # plt.show() displays in JupyterLab; batch runs stay headless
+        charts.setup()  # the report's theme and font for every figure made from here on
 
     # -- data -------------------------------------------------------------------------
     def data(self, name: str, period: Period | None = None) -> pd.DataFrame | None:
