@@ -47,7 +47,7 @@ from selfcheck.blocks import (
 )
 from selfcheck.config import Config, load_config
 from selfcheck.docx_format import TextCleaner, format_cell
-from selfcheck.errors import ParamsError, SectionError
+from selfcheck.errors import OutputError, ParamsError, SectionError
 from selfcheck.ingest import DataStore
 from selfcheck.metrics.base import STATUS_MISSED, Metric
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
@@ -353,6 +353,15 @@ class Section:
         position = {f"cell:{cid}": i for i, (cid, _) in enumerate(cells)}
         source = {f"cell:{cid}": src for cid, src in cells}
         unsaved, changed, kept = [], [], []
+        outside = [k for k in keys if not k.startswith("cell:") and self._entries[k].blocks]
+        if outside:
+            raise SectionError(
+                f"有 {len(outside)} 次运行（例如在控制台中）生成了内容块，但它们不属于笔记本 "
+                f"{notebook.name} 的任何单元，报告无法按笔记本重现。请重新运行打开本节的单元"
+                "（sec = …open_section…）和需要的单元，再运行 sec.save()。"
+                " (blocks emitted outside the notebook's cells)",
+                section=self.definition.id,
+            )
         for k in keys:
             e = self._entries[k]
             if k.startswith("cell:") and k not in position:
@@ -421,10 +430,15 @@ def write_result(result: SectionResult, images: Mapping[str, bytes], folder: Pat
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=parent))
             os.replace(folder, old / "result")
         os.replace(build, folder)
-    except BaseException:
+    except BaseException as e:
         if old is not None and (old / "result").exists() and not folder.exists():
             os.replace(old / "result", folder)  # put the previous result back
         shutil.rmtree(build, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise OutputError(
+                f"本节结果无法保存到 {folder}（{e.strerror or e}），之前保存的结果未改动。"
+                "是否有另一个运行正在写入同一章节？(cannot save the section result)"
+            ) from None
         raise
     finally:
         if old is not None:
