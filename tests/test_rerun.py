@@ -36,8 +36,8 @@ class LabClient(NotebookClient):
         self.cell_id = cell.get("id") if cell_id is None else cell_id
         self.execute_cell(cell, index)
 
-    def start(self):
-        context = self.setup_kernel()
+    def start(self, **kernel_args):
+        context = self.setup_kernel(**kernel_args)
         context.__enter__()
         kc = self.kc
 
@@ -215,6 +215,33 @@ def test_lab_order_deleted_and_unsaved_cells(own):
     finally:
         context.__exit__(None, None, None)
     assert _snapshot(_result_folder(params, "response")) == clean
+
+
+@pytest.mark.parametrize(("run_env", "shown"), [(None, True), ("1", False)])
+def test_plt_show_displays_inline_for_the_analyst_and_not_in_batch(own, run_env, shown):
+    """``plt.show()`` shows the plot in an analyst's kernel, even one started with the batch
+    kernels' ``MPLBACKEND=Agg``; a batch run (``SELFCHECK_RUN=1``) stays headless."""
+    import os
+
+    nb, folder, _, _ = own
+    env = {k: v for k, v in os.environ.items() if k != "SELFCHECK_RUN"}
+    env["MPLBACKEND"] = "Agg"
+    if run_env is not None:
+        env["SELFCHECK_RUN"] = run_env
+    client = _client(nb, folder)
+    context = client.start(env=env)
+    try:
+        code = _code_cells(nb)
+        for i, cell in code[:2]:  # parameters, open
+            client.run(cell, i)
+        show = nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
+        )
+        client.run(show, 0, cell_id="show-cell")
+    finally:
+        context.__exit__(None, None, None)
+    images = [o for o in show.outputs if "image/png" in o.get("data", {})]
+    assert bool(images) is shown
 
 
 # -- the real notebooks ------------------------------------------------------------------------
