@@ -267,6 +267,7 @@ def test_each_content_cell_twice_gives_the_clean_run_result(path, report_params)
     )  # fmt: skip
     folder = _result_folder(report_params, section_id)
     assert opened
+    assert SectionResult.load(folder).origin == "papermill"  # as the runner left it
 
     _run_all(nb, path.parent)  # a clean Run All
     clean = _snapshot(folder)
