@@ -7,11 +7,13 @@ saved as ``section.json`` beside its images, and the Word writer reads only that
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from selfcheck.errors import ReportError
 from selfcheck.metrics.base import Metric
 
 # How a table column's raw values are shown (the writer formats, never the notebook):
@@ -25,6 +27,7 @@ from selfcheck.metrics.base import Metric
 #   figure   a number already formatted with its unit (metric tables mixing units), right-aligned
 ColumnKind = Literal["text", "int", "number", "rate", "pp", "delta", "status", "figure"]
 NUMERIC_KINDS = frozenset({"int", "number", "rate", "pp", "delta", "figure"})
+COLUMN_KINDS: tuple[str, ...] = get_args(ColumnKind)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,14 @@ Block = Heading | Paragraph | Table | Figure
 SECTION_FILE = "section.json"
 
 
+Origin = Literal["papermill", "interactive"]
+# Set (to ``1``) by the runner for the notebooks it executes with Papermill; a result saved
+# without it (JupyterLab, a plain script) is marked ``interactive``.
+RUN_ENV = "SELFCHECK_RUN"
+# Not part of a result's content (its digest): when and how it was produced.
+VOLATILE_FIELDS = frozenset({"seconds", "saved_at", "origin"})
+
+
 @dataclass
 class SectionResult:
     """What one section produced for one period."""
@@ -90,10 +101,14 @@ class SectionResult:
     error: str | None = None
     seconds: float | None = None
     warnings: list[str] = field(default_factory=list)  # echoed in the run log
+    origin: Origin = "papermill"
+    saved_at: str | None = None  # ISO time of the save; never written into the report
+    # section id → digest of that section's result, for every other section this one read
+    inputs: dict[str, str] = field(default_factory=dict)
 
     # -- persistence ------------------------------------------------------------
-    def to_json(self) -> str:
-        payload = {
+    def _payload(self) -> dict[str, Any]:
+        return {
             "section_id": self.section_id,
             "title": self.title,
             "order": self.order,
@@ -101,11 +116,26 @@ class SectionResult:
             "status": self.status,
             "error": self.error,
             "seconds": self.seconds,
+            "origin": self.origin,
+            "saved_at": self.saved_at,
+            "inputs": dict(sorted(self.inputs.items())),
             "warnings": self.warnings,
             "blocks": [asdict(b) for b in self.blocks],
             "metrics": [m.to_dict() for m in self.metrics],
         }
-        return json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False, default=_jsonable)
+
+    def to_json(self) -> str:
+        return _dumps(self._payload())
+
+    def content_json(self) -> str:
+        """The result without when and how it was made (seconds, saved_at, origin): two
+        runs over the same inputs give the same text."""
+        payload = {k: v for k, v in self._payload().items() if k not in VOLATILE_FIELDS}
+        return _dumps(payload)
+
+    def digest(self) -> str:
+        """A stable fingerprint of the content (see :meth:`content_json`)."""
+        return hashlib.sha256(self.content_json().encode("utf-8")).hexdigest()[:16]
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,19 +147,71 @@ class SectionResult:
 
     @classmethod
     def load(cls, folder: Path) -> SectionResult:
-        d = json.loads((folder / SECTION_FILE).read_text(encoding="utf-8"))
+        """The result saved in ``folder``; a file that cannot be read is a
+        :class:`ReportError` naming the section and the file."""
+        path = folder / SECTION_FILE
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ReportError(
+                f"章节 {folder.name} 没有保存的结果：{path} 不存在 (no saved result)"
+            ) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ReportError(
+                f"章节 {folder.name} 的结果文件无法读取：{path}（{e}）(cannot read result)"
+            ) from None
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ReportError(
+                f"章节 {folder.name} 的结果文件已损坏：{path}，第 {e.lineno} 行第 {e.colno} 列"
+                f"（{e.msg}）。请重新运行该章节的笔记本 (broken JSON)"
+            ) from None
+        try:
+            return cls._from_dict(d)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            what = f"缺少字段 {e}" if isinstance(e, KeyError) else str(e)
+            raise ReportError(
+                f"章节 {folder.name} 的结果文件内容不完整或格式不对：{path}（{what}）。"
+                f"请重新运行该章节的笔记本 (malformed result)"
+            ) from None
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> SectionResult:
+        if not isinstance(d, dict):
+            raise TypeError(f"应为对象，实为 {type(d).__name__}")
+        status = d["status"]
+        if status not in ("ok", "failed"):
+            raise ValueError(f"未知的状态 {status!r}")
+        origin = d.get("origin") or "papermill"
+        if origin not in ("papermill", "interactive"):
+            raise ValueError(f"未知的来源 {origin!r}")
+        inputs = d.get("inputs") or {}
+        if not isinstance(inputs, dict):
+            raise TypeError("inputs 应为对象")
+        blocks = d["blocks"]
+        metrics = d["metrics"]
+        if not isinstance(blocks, list) or not isinstance(metrics, list):
+            raise TypeError("blocks 与 metrics 应为列表")
         return cls(
-            section_id=d["section_id"],
-            title=d["title"],
-            order=d["order"],
-            period=d["period"],
-            status=d["status"],
+            section_id=str(d["section_id"]),
+            title=str(d["title"]),
+            order=int(d["order"]),
+            period=str(d["period"]),
+            status=status,
             error=d.get("error"),
             seconds=d.get("seconds"),
-            warnings=list(d.get("warnings", [])),
-            blocks=[_block_from_dict(b) for b in d["blocks"]],
-            metrics=[Metric.from_dict(m) for m in d["metrics"]],
+            warnings=[str(w) for w in d.get("warnings", [])],
+            origin=origin,
+            saved_at=d.get("saved_at"),
+            inputs={str(k): str(v) for k, v in inputs.items()},
+            blocks=[_block_from_dict(b, i) for i, b in enumerate(blocks, start=1)],
+            metrics=[Metric.from_dict(m) for m in metrics],
         )
+
+
+def _dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False, default=_jsonable)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -141,19 +223,51 @@ def _jsonable(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def _block_from_dict(d: dict) -> Block:
-    kind = d.pop("type")
-    if kind == "heading":
-        return Heading(**d)
-    if kind == "paragraph":
-        return Paragraph(**d)
+_BLOCK_TYPES: dict[str, type] = {
+    "heading": Heading,
+    "paragraph": Paragraph,
+    "table": Table,
+    "figure": Figure,
+}
+
+
+def _block_from_dict(d: Any, number: int = 0) -> Block:
+    where = f"第 {number} 个内容块"
+    if not isinstance(d, dict):
+        raise TypeError(f"{where}应为对象")
+    d = dict(d)
+    kind = d.pop("type", None)
+    cls = _BLOCK_TYPES.get(kind)  # type: ignore[arg-type]
+    if cls is None:
+        raise ValueError(f"{where}的类型 {kind!r} 未知")
+    known = {f.name for f in fields(cls)} - {"type"}
+    required = {
+        f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+    } - {"type"}
+    lacking = sorted(required - d.keys())
+    if lacking:
+        raise ValueError(f"{where}（{kind}）缺少字段 {'、'.join(lacking)}")
+    unknown = sorted(d.keys() - known)
+    if unknown:
+        raise ValueError(f"{where}（{kind}）有未知字段 {'、'.join(unknown)}")
     if kind == "table":
+        columns = d["columns"]
+        rows = d["rows"]
+        if not isinstance(columns, list) or not all(isinstance(c, dict) for c in columns):
+            raise TypeError(f"{where}（表格）的 columns 应为对象列表")
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise TypeError(f"{where}（表格）的 rows 应为列表的列表")
+        cols = tuple(Column(**c) for c in columns)
+        for c in cols:
+            if c.kind not in COLUMN_KINDS:
+                raise ValueError(f"{where}（表格）的列 {c.name!r} 类型 {c.kind!r} 未知")
+        for i, r in enumerate(rows, start=1):
+            if len(r) != len(cols):
+                raise ValueError(f"{where}（表格）第 {i} 行有 {len(r)} 个值，表头有 {len(cols)} 列")
         return Table(
-            caption=d["caption"],
-            columns=tuple(Column(**c) for c in d["columns"]),
-            rows=tuple(tuple(r) for r in d["rows"]),
+            caption=str(d["caption"]),
+            columns=cols,
+            rows=tuple(tuple(r) for r in rows),
             note=d.get("note"),
         )
-    if kind == "figure":
-        return Figure(**d)
-    raise ValueError(f"unknown block type {kind!r}")
+    return cls(**d)

@@ -4,23 +4,61 @@ The font is Noto Sans CJK SC from the ``mplfonts`` package (installed with the
 project, no system font assumed). A glyph missing from the font raises
 :class:`MissingGlyphError` when the figure is saved, so a report never shows boxes.
 Colours: one blue palette for everything; red only marks what falls short.
+
+Backend: batch runs (the runner, its fork server, tests, scripts) draw with Agg, headless.
+A notebook kernel keeps the backend ipykernel chose (``matplotlib_inline``), so
+``plt.show()`` displays inline in JupyterLab; saving is the same Agg rendering either way,
+so the PNG files do not depend on where the notebook ran.
 """
 
 from __future__ import annotations
 
+import io
+import sys
 import warnings
 from importlib import resources
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
-import seaborn as sns
-from matplotlib import font_manager
+def _in_kernel() -> bool:
+    """Inside a running IPython kernel (not merely with ipykernel imported, as in the fork
+    server, whose forked batch kernels keep Agg)."""
+    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
 
-from selfcheck.metrics.base import UNITS
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+if not _in_kernel():
+    matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from selfcheck.metrics.base import UNITS  # noqa: E402
+
+
+def show_inline() -> None:
+    """In a notebook kernel of the analyst's (not a batch run) draw with the inline backend,
+    so ``plt.show()`` displays: an inherited ``MPLBACKEND=Agg`` (set for batch kernels) or
+    a module imported before the kernel started must not leave JupyterLab without plots."""
+    if not _in_kernel():
+        return
+    current = matplotlib.rcParams._get_backend_or_none()  # type: ignore[attr-defined]
+    if current is not None and "inline" in current:
+        return
+    from IPython import get_ipython
+
+    try:
+        get_ipython().enable_matplotlib("inline")  # as %matplotlib inline
+    except Exception:  # no matplotlib_inline: plots are still saved, only not shown
+        return
+
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_FAMILY = "Noto Sans CJK SC"
@@ -86,20 +124,52 @@ def figure(height_in: float = HEIGHT_IN, ncols: int = 1):
     return fig, ax
 
 
-def save(fig, path: Path) -> Path:
-    """Save at the fixed size and resolution; a missing glyph is an error, not a box."""
+TIGHT_PAD_IN = 0.08  # margin kept around a figure whose text would not fit its canvas
+
+
+def render(fig) -> bytes:
+    """The figure as PNG bytes at the fixed resolution; a missing glyph is an error, not a box.
+
+    A figure without a layout engine (one an analyst made with ``plt.subplots()``) is laid
+    out with the constrained engine first; if its text still reaches outside the canvas
+    (a very long label), it is saved with a tight bounding box and a fixed pad, so nothing
+    is cut. The result depends only on the figure, never on the time or the backend.
+    """
     setup()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    options: dict = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+        if fig.get_layout_engine() is None:
+            fig.set_layout_engine("constrained")
+            if not _fits(fig):
+                options = {"bbox_inches": "tight", "pad_inches": TIGHT_PAD_IN}
+        buffer = io.BytesIO()
+        fig.savefig(buffer, dpi=DPI, format="png", metadata={"Software": None}, **options)
     missing = [str(w.message) for w in caught if "missing from" in str(w.message)]
     if missing:
         plt.close(fig)
-        path.unlink(missing_ok=True)
         raise MissingGlyphError("图表文字中有字体不支持的字符：" + "; ".join(missing))
     for w in caught:
+        if "constrained_layout not applied" in str(w.message):
+            continue  # the tight bounding box takes over
         warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return buffer.getvalue()
+
+
+def _fits(fig) -> bool:
+    """Everything drawn lies inside the canvas (after the layout engine ran)."""
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    w, h = fig.get_size_inches()
+    eps = 1e-3
+    return box.x0 >= -eps and box.y0 >= -eps and box.x1 <= w + eps and box.y1 <= h + eps
+
+
+def save(fig, path: Path) -> Path:
+    """Save at the fixed size and resolution (see :func:`render`)."""
+    data = render(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
     return path
 
 

@@ -39,6 +39,7 @@ from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, wa
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.quality import load_unused_files, record_quality, unused_lines
 from selfcheck.report import Report, ReportMeta, SectionEntry
+from selfcheck.results import batch_environment
 from selfcheck.runlock import (
     MARKER_FILE,
     leftover_marker,
@@ -235,8 +236,9 @@ def _run_marked(
         workers = default_workers(pool is not None, _input_bytes(config, quality))
     _compile_notebook_schema(selected)
     with _HtmlRenderer(pool) as html:
-        for phase in (first, last):
-            runs.extend(_run_phase(phase, config, workers, pool, html, echo))
+        with batch_environment():  # kernels see SELFCHECK_RUN=1: results marked papermill
+            for phase in (first, last):
+                runs.extend(_run_phase(phase, config, workers, pool, html, echo))
         timings["sections"] = round(time.perf_counter() - t, 3)
         failed = [r for r in runs if r.status == "failed"]
 

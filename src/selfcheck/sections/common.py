@@ -126,17 +126,9 @@ def shortfalls(metrics: Sequence[Metric]) -> list[Metric]:
 
 
 def earlier_results(sec: Section) -> list[SectionResult]:
-    """Stored results of the sections that run before this one (those not ``after_all``)."""
-    from selfcheck.sections import SECTIONS
-
-    out = []
-    for s in SECTIONS:
-        if s.after_all or s.id == sec.definition.id:
-            continue
-        folder = sec.config.output_dir / "sections" / s.id
-        if (folder / "section.json").exists():
-            out.append(SectionResult.load(folder))
-    return out
+    """Stored results of the sections that run before this one (those not ``after_all``);
+    refuses to go on over a missing, failed or stale one (``Section.read_results``)."""
+    return sec.read_results()
 
 
 def all_metrics(sec: Section) -> list[Metric]:
