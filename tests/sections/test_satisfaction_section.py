@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import PERIOD, write_params
+from notebook_cells import run_cells
 from scipy import stats
 
 from selfcheck.blocks import Figure, Heading, Paragraph, Table
-from selfcheck.sections import satisfaction as section
 
 DIMS = {
     "attitude": "服务态度",
@@ -44,17 +44,8 @@ INJECTED = (
 
 
 def _run(params: Path):
-    sec = section.open_section(PERIOD, str(params))
-    section.compute(sec)
-    section.overview(sec)
-    section.satisfaction(sec)
-    section.dimensions(sec)
-    section.segments(sec)
-    section.complaints(sec)
-    section.complaint_handling(sec)
-    section.customer_comments(sec)
-    sec.save()
-    return sec
+    """The cells of ``05_satisfaction.ipynb``, in order (the last one saves)."""
+    return run_cells("05_satisfaction.ipynb", PERIOD, params)
 
 
 def _texts(sec) -> list[str]:

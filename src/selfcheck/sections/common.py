@@ -24,11 +24,14 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "cached",
     "compute_with_history",
     "earlier_results",
+    "figure",
+    "figure_size",
     "measures_of",
     "metric_frame",
     "metric_rows",
     "metric_table",
     "reset_cache",
+    "sampled_cells",
     "select_columns",
     "shortfall_sentence",
     "shortfalls",
@@ -171,6 +174,47 @@ def metric_frame(metrics: Sequence[Metric]) -> pd.DataFrame:
     )
 
 
+# -- cells of sampled metrics ------------------------------------------------------------------
+
+SIGNIFICANT_MARK = "*"  # a change on last quarter significant at 5 %
+
+
+def _delta_cell(m: Metric | None) -> str | None:
+    """A table cell: ``+1.2分`` / ``-0.8个百分点``, with ``*`` for a significant change."""
+    if m is None or m.delta is None:
+        return None
+    mark = SIGNIFICANT_MARK if m.significant else ""
+    return fmt.delta(m.delta, m.unit) + mark
+
+
+def _interval_cell(m: Metric | None) -> str | None:
+    if m is None or not m.has_value or m.ci_low is None or m.ci_high is None:
+        return None
+    with_unit = m.unit == "rate"
+    return (
+        f"{fmt.value(m.ci_low, m.unit, with_unit=with_unit)}–"
+        f"{fmt.value(m.ci_high, m.unit, with_unit=with_unit)}"
+    )
+
+
+def _value_cell(m: Metric | None) -> str | None:
+    if m is None or not m.has_value:
+        return None
+    return fmt.value(m.value, m.unit, with_unit=m.unit == "rate")
+
+
+def _n_cell(m: Metric | None) -> str | None:
+    if m is None or m.n is None or not m.has_value:
+        return None
+    return fmt.number(m.n, 0) + ("（样本量不足）" if m.small_sample else "")
+
+
+def sampled_cells(label: str, m: Metric) -> tuple[str | None, ...]:
+    """指标, 本季度, 95%置信区间, 较上季度, 样本量 of a sampled metric (a survey score or
+    rate, a quality-inspection rate): the cells of the score tables."""
+    return (label, _value_cell(m), _interval_cell(m), _delta_cell(m), _n_cell(m))
+
+
 # -- what a section keeps between its cells ---------------------------------------------------
 
 _CACHE_ATTRIBUTE = "_sections_cache"
@@ -217,9 +261,9 @@ def all_metrics(sec: Section) -> list[Metric]:
 FIGURE_WIDTH_IN = charts.WIDTH_IN  # the report's text width: a chart is placed at this width
 
 
-def figure(sec: Section, size: tuple[float, float], ncols: int = 1):
-    """A new chart of ``size`` (width, height in inches, as matplotlib's ``figsize``) in the
-    report's theme; a size that is not two positive numbers is a :class:`SectionError`."""
+def figure_size(sec: Section, size: tuple[float, float]) -> tuple[float, float]:
+    """``size`` as (width, height) in inches; anything but two positive numbers is a
+    :class:`SectionError` (raised before anything is drawn or added)."""
     try:
         width, height = (float(v) for v in size)
         ok = width > 0 and height > 0
@@ -231,7 +275,14 @@ def figure(sec: Section, size: tuple[float, float], ncols: int = 1):
             f"而不是 {size!r} (size must be (width, height) in inches)",
             section=sec.definition.id,
         )
+    return width, height
+
+
+def figure(sec: Section, size: tuple[float, float], ncols: int = 1):
+    """A new chart of ``size`` (width, height in inches, as matplotlib's ``figsize``) in the
+    report's theme."""
     import matplotlib.pyplot as plt
 
+    figsize = figure_size(sec, size)
     charts.setup()
-    return plt.subplots(1, ncols, figsize=(width, height), layout="constrained")
+    return plt.subplots(1, ncols, figsize=figsize, layout="constrained")

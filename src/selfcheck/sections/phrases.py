@@ -69,6 +69,25 @@ def with_interval(m: Metric) -> str:
     return f"{text}（{interval}）" if interval else text
 
 
+def significant_changes(rows: Sequence[tuple[str, Metric, Metric | None]], what: str) -> str:
+    """Which changes of score and top-box rate on last quarter are significant, in words:
+    ``rows`` are (name, score, top-box rate); ``what`` names them (``分项``)."""
+    significant, tested = [], 0
+    for name, idx, top in rows:
+        for label, m in (("得分", idx), ("满意率", top)):
+            if m is None or m.significant is None:
+                continue
+            tested += 1
+            if m.significant:
+                significant.append(f"{name}{label}{fmt.change_phrase(m)}")
+    if not tested:
+        return ""
+    if not significant:
+        return f"与上季度相比，各{what}得分和满意率的变化在统计上均不显著。"
+    rest = "；其余变化在统计上不显著。" if len(significant) < tested else "。"
+    return "从变化看，" + "，".join(significant) + "，变化在统计上显著（p<0.05）" + rest
+
+
 # -- changes of counts --------------------------------------------------------------------------
 
 
