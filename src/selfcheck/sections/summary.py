@@ -121,6 +121,8 @@ def headline_table(sec: Section, columns: Sequence[str] = HEADLINE_COLUMN_NAMES)
 
 def shortfalls_text(sec: Section, top: int = TOP_SHORTFALLS) -> list[Paragraph]:
     """How many metrics fall short, then the ``top`` worst, one numbered paragraph each."""
+    if not _targeted(sec):
+        return []  # the overview says the other sections have no results yet
     problems = _problems(sec)
     if not problems:
         return [sec.narrative("shortfalls", "本期设有目标的指标均已达标。")]
