@@ -100,6 +100,8 @@ def test_wrong_options_fail_in_the_cell_and_add_nothing(params):
     sec = _opened(params)
     with pytest.raises(SectionError, match=r"没有列 环比.*可选的列：指标、本期"):
         response.online_table(sec, columns=("指标", "环比"))
+    with pytest.raises(SectionError, match=r"本节没有指标 phone\.waiting"):
+        response.phone_table(sec, rows=("phone.calls", "phone.waiting"))
     with pytest.raises(SectionError, match="图表尺寸"):
         response.online_chart(sec, size=(6.3,))
     with pytest.raises(SectionError, match="图表尺寸"):

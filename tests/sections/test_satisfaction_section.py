@@ -505,7 +505,9 @@ def test_options_of_the_cells(sample_root, tmp_path, no_png):
     assert chart.caption == "投诉类型占比" and chart.note is None
     chart = satisfaction.dimensions_chart(sec, previous=False, intervals=False)
     assert chart.caption == "客户满意度分项得分" and "置信区间" not in chart.note
-    assert len(comments.quotes(sec, max_quotes=2)) == 2
+    n = len(sec.result.blocks)
+    comments.quotes(sec, max_quotes=2)
+    assert len(_paragraphs(sec, "quote")) == 2 and len(sec.result.blocks) == n + 2
     n = len(sec.result.blocks)
     with pytest.raises(SectionError, match="measures 只能取 得分、满意率"):
         satisfaction.dimensions_table(sec, measures=("均值",))

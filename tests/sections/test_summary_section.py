@@ -85,7 +85,8 @@ def test_options_of_the_cells(params, monkeypatch):
     summary.compute(sec)
     table = summary.headline_table(sec, columns=("指标", "状态"))
     assert [c.name for c in table.columns] == ["指标", "状态"]
-    assert len(summary.shortfalls_text(sec, top=2)) == 3  # the lead and two items
+    summary.shortfalls_text(sec, top=2)
+    assert len(sec.result.blocks) == 4  # the table, the lead and two items
     summary.shortfalls_chart(sec, panels=1)
     summary.shortfalls_chart(sec, panels=2, size=(6.3, 2.5))
     assert sizes == [(6.3, 2.1), (6.3, 2.5)]

@@ -155,11 +155,10 @@ def quotes(
     lowest: int = comment_tools.LOWEST,
     top_themes: int = comment_tools.TOP_THEMES,
     max_quotes: int = comment_tools.MAX_QUOTES,
-) -> list[Paragraph]:
+) -> None:
     """Quoted comments, masked: the ``lowest`` lowest-scoring ones, then the most typical
-    of the ``top_themes`` most frequent themes, ``max_quotes`` at most."""
+    of the ``top_themes`` most frequent themes, ``max_quotes`` at most (one paragraph each)."""
     chosen = _quotes(sec, lowest=lowest, top_themes=top_themes, max_quotes=max_quotes)
-    out = []
     for text, score, segment, reason in zip(
         chosen["text"], chosen["overall"], chosen["segment"], chosen["reason"], strict=True
     ):
@@ -170,5 +169,4 @@ def quotes(
             about.append(customer(segment))
         if reason != "评分最低":
             about.append(f"主题：{reason}")
-        out.append(sec.paragraph(f"“{text}”（{'，'.join(about)}）", style="quote"))
-    return out
+        sec.paragraph(f"“{text}”（{'，'.join(about)}）", style="quote")

@@ -22,15 +22,22 @@ if TYPE_CHECKING:
 
 
 def metric(sec: Section, metric_id: str) -> Metric:
-    """One metric the section has computed; a clear error when ``compute`` has not run."""
+    """One metric the section has computed; a clear error when ``compute`` has not run or
+    the section has no metric of that id."""
     try:
         return sec.metric(metric_id)
     except KeyError:
-        raise SectionError(
-            f"本节尚未计算指标 {metric_id}：请先运行 compute 单元（`{sec.definition.id}.compute(sec)`）"
-            f"(metric {metric_id} not computed: run the compute cell first)",
-            section=sec.definition.id,
-        ) from None
+        if not sec.result.metrics:
+            message = (
+                f"本节尚未计算指标 {metric_id}：请先运行 compute 单元（`{sec.definition.id}.compute(sec)`）"
+                f"(metric {metric_id} not computed: run the compute cell first)"
+            )
+        else:
+            message = (
+                f"本节没有指标 {metric_id}；本节的指标见 compute 单元输出的 metric_id 列 "
+                f"(no metric {metric_id} in this section)"
+            )
+        raise SectionError(message, section=sec.definition.id) from None
 
 
 def pick(sec: Section, ids: Sequence[str]) -> list[Metric]:
