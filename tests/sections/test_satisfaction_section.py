@@ -492,25 +492,25 @@ def test_valid_scores_and_blank_segments():
 
 def test_options_of_the_cells(sample_root, tmp_path, no_png):
     from selfcheck.errors import SectionError
-    from selfcheck.sections import comments, complaints, satisfaction
+    from selfcheck.sections import comments, complaints, satisfaction, survey
 
     sec = satisfaction.open_section(PERIOD, str(write_params(tmp_path, sample_root)))
     satisfaction.compute(sec)
-    table = satisfaction.dimensions_table(sec, measures=("得分",), columns=("项目", "本季度"))
+    table = survey.dimensions_table(sec, measures=("得分",), columns=("项目", "本季度"))
     assert [r[0] for r in table.rows] == ["总体评价", *DIMS.values()]
     assert [c.name for c in table.columns] == ["项目", "本季度"]
-    segments = satisfaction.segments_table(sec, measures=("满意率",))
+    segments = survey.segments_table(sec, measures=("满意率",))
     assert {r[1] for r in segments.rows} == {"满意率"}
     chart = complaints.types_chart(sec, previous=False)
     assert chart.caption == "投诉类型占比" and chart.note is None
-    chart = satisfaction.dimensions_chart(sec, previous=False, intervals=False)
+    chart = survey.dimensions_chart(sec, previous=False, intervals=False)
     assert chart.caption == "客户满意度分项得分" and "置信区间" not in chart.note
     n = len(sec.result.blocks)
     comments.quotes(sec, max_quotes=2)
     assert len(_paragraphs(sec, "quote")) == 2 and len(sec.result.blocks) == n + 2
     n = len(sec.result.blocks)
     with pytest.raises(SectionError, match="measures 只能取 得分、满意率"):
-        satisfaction.dimensions_table(sec, measures=("均值",))
+        survey.dimensions_table(sec, measures=("均值",))
     with pytest.raises(SectionError, match="没有列 件数"):
         complaints.types_table(sec, columns=("投诉类型", "件数"))
     assert len(sec.result.blocks) == n
