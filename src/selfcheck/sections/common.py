@@ -1,5 +1,6 @@
 """Pieces several sections share: computing metrics with their history, the metric table,
-choosing a table's columns, and what a section keeps between its cells."""
+choosing a table's columns, the cells of sampled metrics, what a section keeps between its
+notebook cells, and a chart of a given size. Phrases are in :mod:`.phrases`."""
 
 from __future__ import annotations
 
