@@ -42,3 +42,72 @@ def test_notebook_shape(path):
             isinstance(n, ast.FunctionDef | ast.ClassDef) for n in ast.walk(ast.parse(cell.source))
         )
     assert code[-1].source.strip() == "sec.save()"
+
+
+# -- one report block per cell ------------------------------------------------------------------
+
+# Notebooks written one cell per report block (the others join as they are rewritten).
+BLOCK_NOTEBOOKS = {"01_summary.ipynb", "04_response.ipynb", "05_satisfaction.ipynb"}
+SEC_BLOCKS = {"heading", "paragraph", "narrative", "table", "figure", "add_metrics"}
+
+
+def _call(cell) -> ast.Call:
+    tree = ast.parse(cell.source)
+    assert len(tree.body) == 1, f"one block per cell: {cell.source!r}"
+    stmt = tree.body[0]
+    assert isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call), cell.source
+    return stmt.value
+
+
+def _literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+    except ValueError:  # a named constant of the module, e.g. response.ONLINE_IDS
+        return isinstance(node, ast.Attribute)
+    return True
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if p.name in BLOCK_NOTEBOOKS], ids=lambda p: p.name
+)
+def test_one_cell_per_report_block(path):
+    """After the open cell and ``compute``, every code cell emits one block: a heading
+    written in the notebook, or one call of a block function of the package with ``sec``
+    first and its options as visible keyword arguments that the function accepts."""
+    import importlib
+    import inspect
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells[1:]:
+        if cell.cell_type == "markdown":  # short guidance only, never a heading
+            assert not any(line.startswith("#") for line in cell.source.splitlines())
+    code = [c for c in nb.cells if c.cell_type == "code"][1:]  # after the parameters
+    open_cell = ast.parse(code[0].source)
+    imported = {
+        a.asname or a.name
+        for n in open_cell.body
+        if isinstance(n, ast.ImportFrom) and n.module == "selfcheck.sections"
+        for a in n.names
+    }
+    assert imported, "the open cell imports the section's modules"
+    modules = {name: importlib.import_module(f"selfcheck.sections.{name}") for name in imported}
+    assigned = [n for n in open_cell.body if isinstance(n, ast.Assign)]
+    assert [ast.unparse(n) for n in assigned] == [
+        f"sec = {n.value.func.value.id}.open_section(period, params_path)" for n in assigned
+    ] and len(assigned) == 1
+    calls = [_call(c) for c in code[1:-1]]
+    assert ast.unparse(calls[0]).endswith(".compute(sec)"), "the metrics cell comes first"
+    for call in calls:
+        owner = call.func.value.id  # type: ignore[attr-defined]
+        name = call.func.attr  # type: ignore[attr-defined]
+        if owner == "sec":
+            assert name in SEC_BLOCKS
+            assert all(_literal(a) for a in [*call.args, *(k.value for k in call.keywords)])
+            continue
+        assert owner in modules, ast.unparse(call)
+        assert [ast.unparse(a) for a in call.args] == ["sec"], ast.unparse(call)
+        assert all(_literal(k.value) for k in call.keywords), ast.unparse(call)
+        function = getattr(modules[owner], name)
+        inspect.signature(function).bind(None, **{k.arg: None for k in call.keywords})
+    for module in modules.values():  # headings are written in the notebook only
+        assert ".heading(" not in inspect.getsource(module), module.__name__

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import PERIOD, write_params
+from notebook_cells import run_cells
 from scipy import stats
 
 from selfcheck.blocks import Figure, Heading, Paragraph, Table
-from selfcheck.sections import satisfaction as section
 
 DIMS = {
     "attitude": "服务态度",
@@ -44,17 +44,8 @@ INJECTED = (
 
 
 def _run(params: Path):
-    sec = section.open_section(PERIOD, str(params))
-    section.compute(sec)
-    section.overview(sec)
-    section.satisfaction(sec)
-    section.dimensions(sec)
-    section.segments(sec)
-    section.complaints(sec)
-    section.complaint_handling(sec)
-    section.customer_comments(sec)
-    sec.save()
-    return sec
+    """The cells of ``05_satisfaction.ipynb``, in order (the last one saves)."""
+    return run_cells("05_satisfaction.ipynb", PERIOD, params)
 
 
 def _texts(sec) -> list[str]:
@@ -459,3 +450,81 @@ def test_first_quarter_without_complaints_or_valid_scores(sample_root, tmp_path,
     for text in texts:
         for bad in FORBIDDEN:
             assert bad not in text, (bad, text)
+
+
+# -- frames of the section, by hand -----------------------------------------------------------
+
+
+def test_type_comparison_by_hand():
+    from selfcheck.metrics.complaints import type_comparison
+
+    counts = pd.Series({"服务流程": 6.0, "收费争议": 3.0})
+    earlier = pd.Series({"服务流程": 4.0, "产品质量": 4.0})
+    frame = type_comparison(counts, 10.0, earlier, 8.0)  # one complaint this quarter untyped
+    assert list(frame.index) == ["服务流程", "收费争议", "产品质量"]  # gone types last
+    assert frame["count"].tolist() == [6.0, 3.0, 0.0]
+    assert frame["share"].tolist() == pytest.approx([0.6, 0.3, 0.0])
+    assert frame["previous_count"].tolist() == [4.0, 0.0, 4.0]  # absent last quarter: 0
+    assert frame["previous_share"].tolist() == pytest.approx([0.5, 0.0, 0.5])
+    assert frame["change"].tolist() == pytest.approx([0.1, 0.3, -0.5])
+    known = type_comparison(counts, 10.0, earlier, 8.0, pd.Series({"服务流程": 0.45}))
+    assert known.loc["服务流程", "previous_share"] == 0.45  # the history's share is kept
+    alone = type_comparison(counts, 10.0, None, None)
+    assert alone["previous_count"].isna().all() and alone["change"].isna().all()
+
+
+def test_valid_scores_and_blank_segments():
+    from selfcheck.metrics.satisfaction import blank_segments, valid_scores
+    from selfcheck.thresholds import Thresholds
+
+    s = pd.DataFrame(
+        {"overall": [5, 0, 3.5, None, 6], "segment": ["个人", " ", None, "", "大客户"]}
+    )
+    scores = valid_scores(s, Thresholds())
+    assert scores[0] == 5.0 and scores[2] == 3.5
+    assert scores.isna().tolist() == [False, True, False, True, True]
+    assert blank_segments(s) == 3 and blank_segments(s.drop(columns="segment")) is None
+    assert valid_scores(s.drop(columns="overall"), Thresholds()).isna().all()
+
+
+# -- options of the cells -------------------------------------------------------------------------
+
+
+def test_options_of_the_cells(sample_root, tmp_path, no_png):
+    from selfcheck.errors import SectionError
+    from selfcheck.sections import comments, complaints, satisfaction, survey
+
+    sec = satisfaction.open_section(PERIOD, str(write_params(tmp_path, sample_root)))
+    satisfaction.compute(sec)
+    table = survey.dimensions_table(sec, measures=("得分",), columns=("项目", "本季度"))
+    assert [r[0] for r in table.rows] == ["总体评价", *DIMS.values()]
+    assert [c.name for c in table.columns] == ["项目", "本季度"]
+    segments = survey.segments_table(sec, measures=("满意率",))
+    assert {r[1] for r in segments.rows} == {"满意率"}
+    chart = complaints.types_chart(sec, previous=False)
+    assert chart.caption == "投诉类型占比" and chart.note is None
+    chart = survey.dimensions_chart(sec, previous=False, intervals=False)
+    assert chart.caption == "客户满意度分项得分" and "置信区间" not in chart.note
+    n = len(sec.result.blocks)
+    comments.quotes(sec, max_quotes=2)
+    assert len(_paragraphs(sec, "quote")) == 2 and len(sec.result.blocks) == n + 2
+    n = len(sec.result.blocks)
+    with pytest.raises(SectionError, match="measures 只能取 得分、满意率"):
+        survey.dimensions_table(sec, measures=("均值",))
+    with pytest.raises(SectionError, match="没有列 件数"):
+        complaints.types_table(sec, columns=("投诉类型", "件数"))
+    assert len(sec.result.blocks) == n
+
+
+def test_headings_without_survey_data_are_not_empty(sample_root, tmp_path, no_png):
+    """The headings are written in the notebook: without surveys each one still has text."""
+    root = _copy(sample_root, tmp_path)
+    (root / PERIOD / "surveys.csv").unlink()
+    sec = _run(write_params(tmp_path / "run", root))
+    blocks = sec.result.blocks
+    for i, b in enumerate(blocks):
+        if isinstance(b, Heading) and b.level == 2:
+            assert i + 1 < len(blocks) and not isinstance(blocks[i + 1], Heading), b.text
+    texts = _paragraphs(sec)
+    assert "本季度无满意度调查数据，分项满意度无法计算。" in texts
+    assert "本季度无满意度调查数据，无法分客户类型统计满意度。" in texts

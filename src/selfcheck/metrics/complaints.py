@@ -6,6 +6,7 @@ for every ``complaints.*`` id of the catalogue, followed by the type breakdowns
 complaints, a rate) for every type present — the default types of
 ``schema.COMPLAINT_TYPES`` first, in that order, then other types by descending count,
 then name. A type with no complaint this period has no key (empty types are not a key).
+``type_comparison`` sets a quarter's types beside last quarter's (the section's table).
 
 Conventions of this module (where the spec leaves a choice):
 
@@ -198,3 +199,47 @@ def complaints(
         )
 
     return {i: out[i] for i in (*ids, *type_ids)}
+
+
+def type_comparison(
+    counts: pd.Series,
+    total: float,
+    previous_counts: pd.Series | None,
+    previous_total: float | None,
+    previous_shares: pd.Series | None = None,
+) -> pd.DataFrame:
+    """This quarter's complaint types against last quarter's, one row per type.
+
+    ``counts``: this quarter's count per type (in the order of the metrics, the index is
+    the type); ``total``: this quarter's complaints (typed or not); ``previous_counts``: last quarter's (None: not known); ``previous_total``:
+    last quarter's complaints (None or 0: no comparison); ``previous_shares``: last
+    quarter's shares as already known (e.g. from the history), used where given.
+
+    Rows: the types of this quarter in their order, then those of last quarter without a
+    complaint this quarter (count 0). Columns ``count`` and ``share`` (of this quarter's
+    complaints), ``previous_count`` (a type absent from a quarter that had complaints
+    counts 0 there; NaN without a comparison), ``previous_share`` and ``change`` (share −
+    previous share), all float.
+    """
+    counts = counts.astype("float64")
+    earlier = previous_counts.astype("float64") if previous_counts is not None else None
+    gone = pd.Index([]) if earlier is None else earlier.index.difference(counts.index, sort=False)
+    types = counts.index.append(gone)
+    frame = pd.DataFrame(index=pd.Index(types, name="type"))
+    frame["count"] = counts.reindex(types).fillna(0.0)
+    frame["share"] = frame["count"] / total if total else 0.0
+    if previous_total:
+        known = earlier.reindex(types) if earlier is not None else pd.Series(np.nan, index=types)
+        frame["previous_count"] = known.fillna(0.0)
+        derived = frame["previous_count"] / previous_total
+    else:
+        frame["previous_count"] = np.nan
+        derived = pd.Series(np.nan, index=types)
+    given = (
+        previous_shares.astype("float64").reindex(types)
+        if previous_shares is not None
+        else pd.Series(np.nan, index=types)
+    )
+    frame["previous_share"] = given.where(given.notna(), derived)
+    frame["change"] = frame["share"] - frame["previous_share"]
+    return frame

@@ -1,6 +1,8 @@
 """Phone metrics (dataset ``calls``): see the Phone table of ``spec/metrics.md``.
 
-``phone(calls, th)`` returns a :class:`Measure` for every ``phone.*`` id of the catalogue.
+``phone(calls, th)`` returns a :class:`Measure` for every ``phone.*`` id of the catalogue;
+``daily_service_level`` and ``queue_distribution`` are the frames of the section's charts,
+by the same rules.
 
 Conventions of this module (where the spec leaves a choice):
 
@@ -70,6 +72,17 @@ def _stat(values: np.ndarray, kind: str, empty_reason: str) -> Measure:
     return Measure(v, None, None, int(values.size))
 
 
+def _queue_rules(
+    answered: np.ndarray, abandoned: np.ndarray, queue: np.ndarray, th: Thresholds
+) -> tuple[np.ndarray, np.ndarray]:
+    """Abandoned calls that count (not short abandons) and calls answered in time."""
+    queue_known = ~np.isnan(queue)
+    with np.errstate(invalid="ignore"):
+        short = abandoned & queue_known & (queue < th.short_abandon_seconds)
+        in_time = answered & queue_known & (queue <= th.service_level_seconds)
+    return abandoned & ~short, in_time
+
+
 def phone(calls: pd.DataFrame | None, th: Thresholds) -> dict[str, Measure]:
     """Every ``phone.*`` metric of the catalogue for one period's calls."""
     ids = area_ids("phone")
@@ -110,11 +123,9 @@ def phone(calls: pd.DataFrame | None, th: Thresholds) -> dict[str, Measure]:
     else:
         queue = _numbers(calls["queue_seconds"])
         queue_known = ~np.isnan(queue)
-        with np.errstate(invalid="ignore"):
-            short = abandoned & queue_known & (queue < th.short_abandon_seconds)
-            in_time = answered & queue_known & (queue <= th.service_level_seconds)
+        counted_abandon, in_time = _queue_rules(answered, abandoned, queue, th)
         n_answered = int(answered.sum())
-        n_abandoned = int((abandoned & ~short).sum())
+        n_abandoned = int(counted_abandon.sum())
         offered = n_answered + n_abandoned
         empty = f"{REASON_EMPTY}：本期无请求人工的来电"
         out["phone.offered"] = Measure.count(offered)
@@ -152,3 +163,52 @@ def phone(calls: pd.DataFrame | None, th: Thresholds) -> dict[str, Measure]:
         )
 
     return {i: out[i] for i in ids}
+
+
+def daily_service_level(calls: pd.DataFrame | None, th: Thresholds) -> pd.DataFrame:
+    """``phone.service_level`` per day of arrival: ``offered``, ``within`` (answered in
+    time) and ``rate`` (within ÷ offered), indexed by ``day`` (midnight), days without an
+    offered call left out. Empty without calls, ``outcome``, ``queue_seconds`` or
+    ``arrived_at``."""
+    empty = pd.DataFrame(
+        {"offered": pd.Series(dtype="int64"), "within": pd.Series(dtype="int64")},
+        index=pd.DatetimeIndex([], name="day"),
+    ).assign(rate=pd.Series(dtype="float64"))
+    if calls is None or not {"outcome", "queue_seconds", "arrived_at"} <= set(calls.columns):
+        return empty
+    answered = _is(calls["outcome"], "answered")
+    abandoned = _is(calls["outcome"], "abandoned")
+    counted_abandon, in_time = _queue_rules(
+        answered, abandoned, _numbers(calls["queue_seconds"]), th
+    )
+    daily = (
+        pd.DataFrame(
+            {
+                "day": calls["arrived_at"].dt.normalize(),
+                "offered": answered | counted_abandon,
+                "within": in_time,
+            }
+        )
+        .groupby("day")[["offered", "within"]]
+        .sum()
+    )
+    daily = daily[daily["offered"] > 0]
+    return daily.assign(rate=daily["within"] / daily["offered"])
+
+
+def queue_distribution(
+    calls: pd.DataFrame | None, *, bin_seconds: float = 10.0, cap_seconds: float = 180.0
+) -> pd.DataFrame:
+    """Queue time of the answered calls (known ``queue_seconds``) in bins of
+    ``bin_seconds`` from 0: ``start`` of each bin, ``calls`` and ``share`` (of those
+    answered calls). The last bin starts at ``cap_seconds − bin_seconds`` and takes every
+    longer wait. Empty without answered calls with a known queue time."""
+    columns = {"start": "float64", "calls": "int64", "share": "float64"}
+    if calls is None or not {"outcome", "queue_seconds"} <= set(calls.columns):
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    q = calls.loc[calls["outcome"] == "answered", "queue_seconds"].dropna().to_numpy()
+    if len(q) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    edges = np.arange(0, cap_seconds + bin_seconds, bin_seconds)
+    counts, _ = np.histogram(np.minimum(q, cap_seconds + 1), bins=[*edges[:-1], np.inf])
+    return pd.DataFrame({"start": edges[:-1], "calls": counts, "share": counts / len(q)})

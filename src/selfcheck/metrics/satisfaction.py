@@ -1,7 +1,8 @@
 """Satisfaction metrics (dataset ``surveys``): see the Satisfaction table of ``spec/metrics.md``.
 
 ``satisfaction(surveys, th)`` returns a :class:`Measure` for every ``satisfaction.*`` id of
-the catalogue, then these breakdowns, in this order:
+the catalogue (``valid_scores`` and ``blank_segments`` serve the section's comments and
+segment wording by the same rules), then these breakdowns, in this order:
 
 - ``satisfaction.top_box_rate.dimension:<dim>`` for the five dimensions (attitude, speed,
   expertise, resolution, value), always all five;
@@ -229,3 +230,19 @@ def _segments(
         )
         top_box[f"satisfaction.top_box_rate.segment:{key}"] = _rate(int(n_top), n, REASON_EMPTY)
     return index, top_box
+
+
+def valid_scores(surveys: pd.DataFrame, th: Thresholds, column: str = "overall") -> pd.Series:
+    """A score column with the invalid scores (unknown, outside 1..scale) as NaN; all NaN
+    when the column is absent. Same index as ``surveys``."""
+    if column not in surveys.columns:
+        return pd.Series(np.nan, index=surveys.index)
+    x = pd.to_numeric(surveys[column], errors="coerce")
+    return x.where(x.between(1, th.survey_scale))
+
+
+def blank_segments(surveys: pd.DataFrame | None) -> int | None:
+    """Responses whose ``segment`` is empty or blank (None without the column)."""
+    if surveys is None or "segment" not in surveys.columns:
+        return None
+    return int(surveys["segment"].astype("string").str.strip().fillna("").eq("").sum())

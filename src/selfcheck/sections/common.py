@@ -1,17 +1,44 @@
-"""Pieces several sections share: metric tables and shortfall sentences."""
+"""Pieces several sections share: computing metrics with their history, the metric table,
+choosing a table's columns, the cells of sampled metrics, what a section keeps between its
+notebook cells, and a chart of a given size. Phrases are in :mod:`.phrases`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import pandas as pd
 
-from selfcheck import fmt
+from selfcheck import charts, fmt
 from selfcheck.blocks import Column, SectionResult, Table
-from selfcheck.metrics.base import STATUS_MISSED, Measure, Metric
+from selfcheck.errors import SectionError
+from selfcheck.metrics.base import Measure, Metric
 from selfcheck.metrics.evaluate import evaluate
 from selfcheck.period import Period
 from selfcheck.section import Section
+from selfcheck.sections.phrases import shortfall_sentence, shortfalls
+
+__all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for their callers
+    "METRIC_COLUMNS",
+    "METRIC_COLUMN_NAMES",
+    "all_metrics",
+    "cached",
+    "compute_with_history",
+    "earlier_results",
+    "figure",
+    "figure_size",
+    "measures_of",
+    "metric_frame",
+    "metric_rows",
+    "metric_table",
+    "reset_cache",
+    "sampled_cells",
+    "select_columns",
+    "shortfall_sentence",
+    "shortfalls",
+]
+
+T = TypeVar("T")
 
 TREND_QUARTERS = 5  # this quarter and the four before it (so the first is last year's)
 
@@ -84,12 +111,50 @@ def metric_rows(metrics: Sequence[Metric]) -> list[tuple]:
     ]
 
 
-def metric_table(sec: Section, caption: str, metrics: Sequence[Metric]) -> Table:
+METRIC_COLUMN_NAMES = tuple(c.name for c in METRIC_COLUMNS)
+
+
+def metric_table(
+    sec: Section,
+    caption: str,
+    metrics: Sequence[Metric],
+    columns: Sequence[str] = METRIC_COLUMN_NAMES,
+) -> Table:
+    """The table of metrics: one row per metric; ``columns`` (names of
+    :data:`METRIC_COLUMNS`, in any order) chooses and orders the columns."""
     missing = [m for m in metrics if not m.has_value and m.reason]
     note = None
     if missing:
         note = "注：" + "；".join(f"{m.name}无数据（{m.reason}）" for m in missing) + "。"
-    return sec.table(caption, METRIC_COLUMNS, metric_rows(metrics), note=note)
+    cols, rows = select_columns(sec, caption, METRIC_COLUMNS, metric_rows(metrics), columns)
+    return sec.table(caption, cols, rows, note=note)
+
+
+def select_columns(
+    sec: Section,
+    caption: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    names: Sequence[str],
+) -> tuple[tuple[Column, ...], list[tuple]]:
+    """The columns called ``names`` (in that order) of a table and of its rows.
+
+    An unknown name is a :class:`SectionError` naming the table and the columns it has;
+    nothing is added to the section."""
+    known = [c.name for c in columns]
+    if isinstance(names, str):
+        names = (names,)
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise SectionError(
+            f"表格“{caption}”没有列 {'、'.join(unknown) or '（未选择任何列）'}；"
+            f"可选的列：{'、'.join(known)} (unknown column; columns of this table: {known})",
+            section=sec.definition.id,
+        )
+    if list(names) == known:
+        return tuple(columns), [tuple(r) for r in rows]
+    index = [known.index(n) for n in names]
+    return tuple(columns[i] for i in index), [tuple(r[i] for i in index) for r in rows]
 
 
 def metric_frame(metrics: Sequence[Metric]) -> pd.DataFrame:
@@ -110,19 +175,67 @@ def metric_frame(metrics: Sequence[Metric]) -> pd.DataFrame:
     )
 
 
-def shortfall_sentence(m: Metric) -> str:
-    """``45秒接通率为76.2%，未达到≥80.0%的目标，较上季度下降1.1个百分点``."""
-    parts = [f"{m.name}为{fmt.value(m.value, m.unit)}"]
-    if m.target is not None:
-        parts.append(fmt.status_phrase(m))
-    change = fmt.change_phrase(m)
-    if change:
-        parts.append(change)
-    return "，".join(parts)
+# -- cells of sampled metrics ------------------------------------------------------------------
+
+SIGNIFICANT_MARK = "*"  # a change on last quarter significant at 5 %
 
 
-def shortfalls(metrics: Sequence[Metric]) -> list[Metric]:
-    return [m for m in metrics if m.status == STATUS_MISSED]
+def _delta_cell(m: Metric | None) -> str | None:
+    """A table cell: ``+1.2分`` / ``-0.8个百分点``, with ``*`` for a significant change."""
+    if m is None or m.delta is None:
+        return None
+    mark = SIGNIFICANT_MARK if m.significant else ""
+    return fmt.delta(m.delta, m.unit) + mark
+
+
+def _interval_cell(m: Metric | None) -> str | None:
+    if m is None or not m.has_value or m.ci_low is None or m.ci_high is None:
+        return None
+    with_unit = m.unit == "rate"
+    return (
+        f"{fmt.value(m.ci_low, m.unit, with_unit=with_unit)}–"
+        f"{fmt.value(m.ci_high, m.unit, with_unit=with_unit)}"
+    )
+
+
+def _value_cell(m: Metric | None) -> str | None:
+    if m is None or not m.has_value:
+        return None
+    return fmt.value(m.value, m.unit, with_unit=m.unit == "rate")
+
+
+def _n_cell(m: Metric | None) -> str | None:
+    if m is None or m.n is None or not m.has_value:
+        return None
+    return fmt.number(m.n, 0) + ("（样本量不足）" if m.small_sample else "")
+
+
+def sampled_cells(label: str, m: Metric) -> tuple[str | None, ...]:
+    """指标, 本季度, 95%置信区间, 较上季度, 样本量 of a sampled metric (a survey score or
+    rate, a quality-inspection rate): the cells of the score tables."""
+    return (label, _value_cell(m), _interval_cell(m), _delta_cell(m), _n_cell(m))
+
+
+# -- what a section keeps between its cells ---------------------------------------------------
+
+_CACHE_ATTRIBUTE = "_sections_cache"
+
+
+def cached(sec: Section, key: str, make: Callable[[], T]) -> T:
+    """``make()`` computed once per section (until :func:`reset_cache`), so that running a
+    table or chart cell again does not compute its frame again."""
+    store: dict[str, Any] | None = getattr(sec, _CACHE_ATTRIBUTE, None)
+    if store is None:
+        store = {}
+        setattr(sec, _CACHE_ATTRIBUTE, store)
+    if key not in store:
+        store[key] = make()
+    return store[key]
+
+
+def reset_cache(sec: Section) -> None:
+    """Forget what :func:`cached` kept (``compute`` does it: the figures are computed anew)."""
+    setattr(sec, _CACHE_ATTRIBUTE, {})
 
 
 def earlier_results(sec: Section) -> list[SectionResult]:
@@ -134,3 +247,35 @@ def earlier_results(sec: Section) -> list[SectionResult]:
 def all_metrics(sec: Section) -> list[Metric]:
     """Every metric of the sections that ran before this one, in report order."""
     return [m for r in earlier_results(sec) for m in r.metrics]
+
+
+# -- charts -----------------------------------------------------------------------------------
+
+FIGURE_WIDTH_IN = charts.WIDTH_IN  # the report's text width: a chart is placed at this width
+
+
+def figure_size(sec: Section, size: tuple[float, float]) -> tuple[float, float]:
+    """``size`` as (width, height) in inches; anything but two positive numbers is a
+    :class:`SectionError` (raised before anything is drawn or added)."""
+    try:
+        width, height = (float(v) for v in size)
+        ok = width > 0 and height > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SectionError(
+            f"图表尺寸应为两个正数（宽, 高，英寸），例如 size=({FIGURE_WIDTH_IN}, 3.0)，"
+            f"而不是 {size!r} (size must be (width, height) in inches)",
+            section=sec.definition.id,
+        )
+    return width, height
+
+
+def figure(sec: Section, size: tuple[float, float], ncols: int = 1):
+    """A new chart of ``size`` (width, height in inches, as matplotlib's ``figsize``) in the
+    report's theme."""
+    import matplotlib.pyplot as plt
+
+    figsize = figure_size(sec, size)
+    charts.setup()
+    return plt.subplots(1, ncols, figsize=figsize, layout="constrained")

@@ -1,29 +1,40 @@
-"""Section 服务响应速度: online by window, phone, on-site arrival and appointment confirmation."""
+"""Section 服务响应速度: online by window, phone, on-site arrival and appointment confirmation.
+
+One function per report block; the notebook (``04_response.ipynb``) writes the headings
+and calls them in report order after :func:`compute`. Narrative slots: ``overview``,
+``online``, ``phone``, ``onsite``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from selfcheck import charts, fmt
+from selfcheck.blocks import Figure, Paragraph, Table
 from selfcheck.metrics import online as online_metrics
 from selfcheck.metrics import phone as phone_metrics
 from selfcheck.metrics import visits as visit_metrics
-from selfcheck.metrics.base import STATUS_MISSED, Measure, Metric
+from selfcheck.metrics.base import STATUS_MISSED, Measure
 from selfcheck.period import Period
 from selfcheck.schema import AREA_ZH, VISIT_KIND_ZH
 from selfcheck.section import Section
 from selfcheck.sections.common import (
+    FIGURE_WIDTH_IN,
+    METRIC_COLUMN_NAMES,
+    cached,
     compute_with_history,
+    figure,
     metric_frame,
     metric_table,
-    shortfall_sentence,
-    shortfalls,
+    reset_cache,
 )
+from selfcheck.sections.phrases import change_clause, pick, pick_by_id, status_clause, target_tally
+from selfcheck.sections.phrases import metric as metric_of
 
 SECTION_ID = "response"
+CHART_SIZE = (FIGURE_WIDTH_IN, 2.8)  # inches
 
 ONLINE_IDS = (
     "online.sessions",
@@ -81,33 +92,31 @@ def _measures(sec: Section, period: Period) -> dict[str, Measure]:
 
 def compute(sec: Section) -> pd.DataFrame:
     """Compute every metric of the section (with QoQ and YoY) and keep them in the result."""
+    reset_cache(sec)
     metrics = compute_with_history(sec, _measures)
     return metric_frame(metrics)
 
 
-def _pick(sec: Section, ids: Sequence[str]) -> list[Metric]:
-    return [sec.metric(i) for i in ids]
+# -- overview -----------------------------------------------------------------------------
 
 
-def overview(sec: Section) -> None:
+def overview_text(sec: Section) -> Paragraph:
     """The section's opening paragraph: what was measured and what falls short."""
-    metrics = sec.result.metrics
-    with_target = [m for m in metrics if m.target is not None and m.has_value]
-    missed = shortfalls(metrics)
-    th = sec.config.thresholds
+    tally = target_tally(sec.result.metrics)
     text = (
         f"本季度（{sec.period.range_zh}）服务响应速度从在线咨询、电话热线和现场服务三个渠道检查，"
-        f"共计算设有目标的指标{len(with_target)}项，其中达标{len(with_target) - len(missed)}项、"
-        f"未达标{len(missed)}项。"
+        f"共计算{tally.counts()}。"
     )
-    if missed:
-        text += "未达标的指标为：" + "；".join(shortfall_sentence(m) for m in missed) + "。"
-    else:
-        text += "各项响应时效指标均达到目标。"
-    sec.narrative("overview", text)
-    sec.paragraph(
-        f"注：在线咨询按会话发起时间划分工作时间（工作日{sec.config.params.calendar.work_start:%H:%M}"
-        f"—{sec.config.params.calendar.work_end:%H:%M}，含调休上班日）与非工作时间，响应时限分别为"
+    text += tally.shortfall_list() or "各项响应时效指标均达到目标。"
+    return sec.narrative("overview", text)
+
+
+def overview_note(sec: Section) -> Paragraph:
+    """The note on the time limits of online and phone responses."""
+    th, cal = sec.config.thresholds, sec.config.params.calendar
+    return sec.paragraph(
+        f"注：在线咨询按会话发起时间划分工作时间（工作日{cal.work_start:%H:%M}"
+        f"—{cal.work_end:%H:%M}，含调休上班日）与非工作时间，响应时限分别为"
         f"{fmt.number(th.online_workday_minutes, 0)}分钟和{fmt.number(th.online_offhours_minutes, 0)}分钟；"
         f"电话振铃时限按{fmt.number(th.ring_limit_seconds, 0)}秒计，排队不足"
         f"{fmt.number(th.short_abandon_seconds, 0)}秒即挂断的短时放弃不计入接通率、放弃率和服务水平的分母。",
@@ -117,57 +126,59 @@ def overview(sec: Section) -> None:
 
 # -- online -----------------------------------------------------------------------------
 
+WINDOWS = (("workday", "工作时间"), ("offhours", "非工作时间"))
 
-def online(sec: Section) -> None:
-    metrics = _pick(sec, ONLINE_IDS)
-    sec.heading("在线服务响应")
-    m = {x.metric_id: x for x in metrics}
+
+def online_text(sec: Section) -> Paragraph:
+    """Sessions, bot resolution, and per time window the requests, response time and
+    timeout rate with status and change."""
+    m = pick_by_id(sec, ONLINE_IDS)
     sessions = m["online.sessions"]
     if not sessions.has_value:
-        sec.paragraph(f"本季度无在线咨询数据（{sessions.reason}），在线响应指标无法计算。")
-        metric_table(sec, "在线服务响应指标", metrics)
-        return
+        return sec.paragraph(f"本季度无在线咨询数据（{sessions.reason}），在线响应指标无法计算。")
     parts = [f"本季度在线咨询会话{fmt.value(sessions.value, 'count')}次"]
     bot = m["online.bot_only_rate"]
     if bot.has_value:
         parts.append(f"机器人独立解决{fmt.value(bot.value, 'rate')}")
     text = "，".join(parts) + "。"
-    for window, label in (("workday", "工作时间"), ("offhours", "非工作时间")):
+    for window, label in WINDOWS:
         rate, avg = m[f"online.{window}_timeout_rate"], m[f"online.{window}_avg_minutes"]
         if not rate.has_value:
             text += f"{label}无人工请求数据。"
             continue
-        sentence = (
+        text += (
             f"{label}人工请求{fmt.value(rate.denominator, 'count')}次，"
             f"平均首次响应{fmt.value(avg.value, 'minutes')}，超时率{fmt.value(rate.value, 'rate')}"
+            f"{status_clause(rate)}{change_clause(rate)}。"
         )
-        status = fmt.status_phrase(rate)
-        if status:
-            sentence += f"，{status}"
-        change = fmt.change_phrase(rate)
-        if change:
-            sentence += f"，{change}"
-        text += sentence + "。"
     notice = m["online.offhours_notice_rate"]
     if notice.has_value:
         text += f"非工作时间回复的标注率为{fmt.value(notice.value, 'rate')}。"
-    sec.narrative("online", text)
-    metric_table(sec, "在线服务响应指标", metrics)
-    _online_chart(sec, m)
+    return sec.narrative("online", text)
 
 
-def _online_chart(sec: Section, m: dict[str, Metric]) -> None:
+def online_table(
+    sec: Section,
+    rows: Sequence[str] = ONLINE_IDS,
+    columns: Sequence[str] = METRIC_COLUMN_NAMES,
+) -> Table:
+    """The online metrics (``rows``: metric ids), with the ``columns`` chosen."""
+    return metric_table(sec, "在线服务响应指标", pick(sec, rows), columns)
+
+
+def online_chart(sec: Section, size: tuple[float, float] = CHART_SIZE) -> Figure | None:
+    """Timeout rate of the human requests per time window, against the target."""
     labels, values, short, targets = [], [], [], []
-    for window, label in (("workday", "工作时间"), ("offhours", "非工作时间")):
-        rate = m[f"online.{window}_timeout_rate"]
+    for window, label in WINDOWS:
+        rate = metric_of(sec, f"online.{window}_timeout_rate")
         if rate.has_value:
             labels.append(label)
             values.append(float(rate.value) * 100)  # type: ignore[arg-type]
             short.append(rate.status == STATUS_MISSED)
             targets.append(None if rate.target is None else rate.target.value * 100)
     if not labels:
-        return
-    fig, ax = charts.figure(height_in=2.8)
+        return None
+    fig, ax = figure(sec, size)
     bars = ax.bar(labels, values, color=charts.bar_colors(short), width=0.5)
     for i, t in enumerate(targets):
         if t is not None:
@@ -176,21 +187,21 @@ def _online_chart(sec: Section, m: dict[str, Metric]) -> None:
     ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=8, padding=2)
     ax.set_ylabel("超时率（%）")
     ax.set_ylim(0, max([*values, *[t for t in targets if t is not None]]) * 1.3)
-    sec.figure(fig, "在线人工请求超时率（按时段）", note="注：红色为未达到目标，虚线为目标值。")
+    return sec.figure(
+        fig, "在线人工请求超时率（按时段）", note="注：红色为未达到目标，虚线为目标值。"
+    )
 
 
 # -- phone ------------------------------------------------------------------------------
 
 
-def phone(sec: Section) -> None:
-    metrics = _pick(sec, PHONE_IDS)
-    sec.heading("电话服务响应")
-    m = {x.metric_id: x for x in metrics}
+def phone_text(sec: Section) -> Paragraph:
+    """Calls, offered calls, the main rates with their status, queue times and the change
+    of the service level."""
+    m = pick_by_id(sec, PHONE_IDS)
     calls = m["phone.calls"]
     if not calls.has_value:
-        sec.paragraph(f"本季度无电话数据（{calls.reason}），电话响应指标无法计算。")
-        metric_table(sec, "电话服务响应指标", metrics)
-        return
+        return sec.paragraph(f"本季度无电话数据（{calls.reason}），电话响应指标无法计算。")
     text = (
         f"本季度热线来电{fmt.value(calls.value, 'count')}次，请求人工"
         f"{fmt.value(m['phone.offered'].value, 'count')}次。"
@@ -222,33 +233,29 @@ def phone(sec: Section) -> None:
     change = fmt.change_phrase(sl)
     if change:
         text += f"{sl.name}{change}。"
-    sec.narrative("phone", text)
-    metric_table(sec, "电话服务响应指标", metrics)
-    _phone_daily_chart(sec, sl)
-    _queue_chart(sec)
+    return sec.narrative("phone", text)
 
 
-def _phone_daily_chart(sec: Section, sl: Metric) -> None:
-    calls = sec.data("calls")
-    if calls is None or "queue_seconds" not in calls.columns or not sl.has_value:
-        return
+def phone_table(
+    sec: Section,
+    rows: Sequence[str] = PHONE_IDS,
+    columns: Sequence[str] = METRIC_COLUMN_NAMES,
+) -> Table:
+    """The phone metrics (``rows``: metric ids), with the ``columns`` chosen."""
+    return metric_table(sec, "电话服务响应指标", pick(sec, rows), columns)
+
+
+def phone_daily_chart(sec: Section, size: tuple[float, float] = CHART_SIZE) -> Figure | None:
+    """The service level of each day, the target and the days below it."""
+    sl = metric_of(sec, "phone.service_level")
     th = sec.config.thresholds
-    q = calls["queue_seconds"]
-    answered = calls["outcome"] == "answered"
-    short = (calls["outcome"] == "abandoned") & (q < th.short_abandon_seconds).fillna(False)
-    offered = answered | ((calls["outcome"] == "abandoned") & ~short)
-    within = answered & (q <= th.service_level_seconds).fillna(False)
-    day = calls["arrived_at"].dt.normalize()
-    daily = (
-        pd.DataFrame({"day": day, "offered": offered, "within": within})
-        .groupby("day")[["offered", "within"]]
-        .sum()
+    daily = cached(
+        sec, "daily_service_level", lambda: phone_metrics.daily_service_level(sec.data("calls"), th)
     )
-    daily = daily[daily["offered"] > 0]
-    if daily.empty:
-        return
-    rate = daily["within"] / daily["offered"] * 100
-    fig, ax = charts.figure(height_in=2.8)
+    if daily.empty or not sl.has_value:
+        return None
+    rate = daily["rate"] * 100
+    fig, ax = figure(sec, size)
     ax.plot(rate.index, rate.to_numpy(), color=charts.PRIMARY, linewidth=1.2)
     if sl.target is not None:
         t = sl.target.value * 100
@@ -257,55 +264,60 @@ def _phone_daily_chart(sec: Section, sl: Metric) -> None:
         ax.scatter(rate.index[below], rate[below], color=charts.SHORTFALL, s=8, zorder=3)
     ax.set_ylabel(f"{fmt.number(th.service_level_seconds, 0)}秒接通率（%）")
     ax.xaxis.set_major_formatter(_month_day_formatter())
-    sec.figure(
+    return sec.figure(
         fig,
         f"每日{fmt.number(th.service_level_seconds, 0)}秒接通率",
         note="注：虚线为目标值，红点为未达到目标的日期。",
     )
 
 
-def _queue_chart(sec: Section) -> None:
-    calls = sec.data("calls")
-    if calls is None or "queue_seconds" not in calls.columns:
-        return
+def queue_chart(
+    sec: Section,
+    bin_seconds: float = 10,
+    cap_seconds: float = 180,
+    size: tuple[float, float] = CHART_SIZE,
+) -> Figure | None:
+    """Distribution of the queue time of the answered calls, in bins of ``bin_seconds``;
+    waits beyond ``cap_seconds`` go into the last bin."""
     th = sec.config.thresholds
-    q = calls.loc[calls["outcome"] == "answered", "queue_seconds"].dropna().to_numpy()
-    if len(q) == 0:
-        return
-    cap = 180.0
-    bins = np.arange(0, cap + 10, 10)
-    counts, _ = np.histogram(np.minimum(q, cap + 1), bins=[*bins[:-1], np.inf])
-    share = counts / len(q) * 100
-    fig, ax = charts.figure(height_in=2.8)
-    colors = [
-        charts.PRIMARY if b < th.service_level_seconds else charts.SECONDARY for b in bins[:-1]
-    ]
-    ax.bar(bins[:-1] + 5, share, width=9, color=colors)
+    dist = phone_metrics.queue_distribution(
+        sec.data("calls"), bin_seconds=bin_seconds, cap_seconds=cap_seconds
+    )
+    if dist.empty:
+        return None
+    starts = dist["start"].to_numpy()
+    fig, ax = figure(sec, size)
+    colors = [charts.PRIMARY if b < th.service_level_seconds else charts.SECONDARY for b in starts]
+    ax.bar(
+        starts + bin_seconds / 2,
+        dist["share"].to_numpy() * 100,
+        width=bin_seconds * 0.9,
+        color=colors,
+    )
     ax.axvline(th.service_level_seconds, color=charts.NEUTRAL, linestyle="--", linewidth=1)
-    ticks = bins[::2]
-    ax.set_xticks(ticks, [f"{int(t)}" if t < cap else f"≥{int(cap)}" for t in ticks])
+    ticks = [*starts, cap_seconds][::2]
+    ax.set_xticks(
+        ticks, [f"{int(t)}" if t < cap_seconds else f"≥{int(cap_seconds)}" for t in ticks]
+    )
     ax.set_xlabel("排队时长（秒）")
     ax.set_ylabel("占已接通来电（%）")
-    sec.figure(
+    return sec.figure(
         fig,
         "已接通来电排队时长分布",
-        note=f"注：每格10秒，虚线为{fmt.number(th.service_level_seconds, 0)}秒服务水平界限，超过{int(cap)}秒的并入最后一格。",
+        note=f"注：每格{fmt.number(bin_seconds, 0)}秒，虚线为{fmt.number(th.service_level_seconds, 0)}秒服务水平界限，"
+        f"超过{int(cap_seconds)}秒的并入最后一格。",
     )
 
 
 # -- on-site ----------------------------------------------------------------------------
 
 
-def onsite(sec: Section) -> None:
-    metrics = _pick(sec, VISIT_IDS)
-    sec.heading("现场服务响应")
-    m = {x.metric_id: x for x in metrics}
+def onsite_text(sec: Section) -> Paragraph:
+    """Visits, confirmation and arrival timeout rates (by area), ETA notice and compensation."""
+    m = pick_by_id(sec, VISIT_IDS)
     total = m["visits.total"]
     if not total.has_value:
-        sec.paragraph(f"本季度无现场服务数据（{total.reason}），现场响应指标无法计算。")
-        metric_table(sec, "现场服务响应指标", metrics)
-        return
-    th = sec.config.thresholds.arrival_minutes
+        return sec.paragraph(f"本季度无现场服务数据（{total.reason}），现场响应指标无法计算。")
     text = f"本季度现场服务{fmt.value(total.value, 'count')}次。"
     confirm = m["visits.confirm_late_rate"]
     if confirm.has_value:
@@ -334,18 +346,34 @@ def onsite(sec: Section) -> None:
         text += f"郊区紧急服务的预计到达时间告知率为{fmt.value(eta.value, 'rate')}。"
     if comp.has_value:
         text += f"常规服务超时后的补偿执行率为{fmt.value(comp.value, 'rate')}。"
-    sec.narrative("onsite", text)
-    sec.paragraph(
+    return sec.narrative("onsite", text)
+
+
+def onsite_note(sec: Section) -> Paragraph | None:
+    """The note on the arrival time limits (none without on-site data)."""
+    if not metric_of(sec, "visits.total").has_value:
+        return None
+    th = sec.config.thresholds.arrival_minutes
+    return sec.paragraph(
         f"到场时限：紧急服务城市核心区{fmt.number(th.emergency_core, 0)}分钟、郊区/偏远"
         f"{fmt.number(th.emergency_suburb, 0)}分钟；常规服务城市核心区{fmt.number(th.regular_core, 0)}分钟、"
         f"郊区/偏远{fmt.number(th.regular_suburb, 0)}分钟。未记录到场时间的服务单不计入到场指标。",
         style="note",
     )
-    metric_table(sec, "现场服务响应指标", metrics)
-    _onsite_chart(sec, m)
 
 
-def _onsite_chart(sec: Section, m: dict[str, Metric]) -> None:
+def onsite_table(
+    sec: Section,
+    rows: Sequence[str] = VISIT_IDS,
+    columns: Sequence[str] = METRIC_COLUMN_NAMES,
+) -> Table:
+    """The on-site metrics (``rows``: metric ids), with the ``columns`` chosen."""
+    return metric_table(sec, "现场服务响应指标", pick(sec, rows), columns)
+
+
+def onsite_chart(sec: Section, size: tuple[float, float] = CHART_SIZE) -> Figure | None:
+    """Arrival timeout rate by service kind and area, against the kind's target."""
+    m = pick_by_id(sec, VISIT_IDS)
     labels, values, short = [], [], []
     for kind in ("emergency", "regular"):
         parent = m[f"visits.{kind}_late_rate"]
@@ -357,8 +385,8 @@ def _onsite_chart(sec: Section, m: dict[str, Metric]) -> None:
             values.append(float(y.value) * 100)  # type: ignore[arg-type]
             short.append(parent.target is not None and not parent.target.met(float(y.value)))  # type: ignore[arg-type]
     if not labels:
-        return
-    fig, ax = charts.figure(height_in=2.8)
+        return None
+    fig, ax = figure(sec, size)
     bars = ax.bar(labels, values, color=charts.bar_colors(short), width=0.55)
     ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=8, padding=2)
     for kind, xs in (("emergency", (0, 1)), ("regular", (2, 3))):
@@ -369,7 +397,7 @@ def _onsite_chart(sec: Section, m: dict[str, Metric]) -> None:
             )
     ax.set_ylabel("到场超时率（%）")
     ax.set_ylim(0, max(values) * 1.3 + 1)
-    sec.figure(
+    return sec.figure(
         fig,
         "现场服务到场超时率（按服务类型和区域）",
         note="注：虚线为该服务类型的目标值，红色为高于目标。",
