@@ -104,6 +104,24 @@ def test_assemble_rebuilds_the_same_report_without_kernels_or_notebook_machinery
     print(f"selfcheck assemble, new process: {seconds:.2f} s")
 
 
+@pytest.mark.parametrize("engine", ["selfcheck", "papermill"])
+def test_the_kernels_of_a_run_are_marked_as_a_batch_run(ws, engine):
+    path = ws.notebooks / "09_appendix.ipynb"
+    original = path.read_bytes()
+    nb = nbformat.read(path, as_version=4)
+    check = f"import os\nassert os.environ.get({RUN_ENV!r}) == '1', dict(os.environ)"
+    nb.cells.insert(3, nbformat.v4.new_code_cell(check))
+    nbformat.write(nb, path)
+    try:
+        done = run(ws.params, only="appendix", engine=engine, echo=lambda _: None)
+    finally:
+        path.write_bytes(original)
+        old = time.time() - 3600
+        os.utime(path, (old, old))
+    assert [s.status for s in done.sections] == ["ok"]
+    assert RUN_ENV not in os.environ  # only for the run's kernels
+
+
 def test_the_manifest_of_a_run_records_origin_and_save_time(ws):
     run(ws.params, only="process", echo=lambda _: None)
     manifest = json.loads((ws.out / MANIFEST_FILE).read_text(encoding="utf-8"))
