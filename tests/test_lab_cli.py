@@ -52,6 +52,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
 def test_selfcheck_lab_starts_a_server_that_answers_and_stops(tmp_path):
     pytest.importorskip("jupyterlab", reason="jupyterlab is not installed in this environment")
     port, token = _free_port(), "selfcheck-test"
