@@ -282,6 +282,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         env = os.environ.copy()
         if user_backend is None:  # headless Agg is for batch runs; Lab kernels show plots inline
             env.pop("MPLBACKEND", None)
+        env.pop("SELFCHECK_RUN", None)  # what Lab kernels save is interactive, never a run's
         try:
             return subprocess.call(cmd, env=env)
         finally:
