@@ -1,4 +1,4 @@
-"""Command line: ``selfcheck run|sample|validate|sections|lab`` (also ``python -m selfcheck``)."""
+"""Command line: ``selfcheck run|assemble|sample|validate|sections|lab`` (also ``python -m selfcheck``)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,20 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--wait", action="store_true", help="输出目录被另一运行占用时排队等待，而不是立即退出"
     )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="与 --only 同用：即使 JupyterLab 中保存的本节结果晚于笔记本文件，也按笔记本重新运行并覆盖",
+    )
+
+    a = sub.add_parser(
+        "assemble", help="由已保存的各章节结果重新生成 Word 报告（不运行笔记本，几秒内完成）"
+    )
+    a.add_argument("params", type=Path, help="参数文件，例如 params/2026Q3.yaml")
+    a.add_argument(
+        "--allow-partial", action="store_true", help="有章节结果为失败时仍生成报告并标注"
+    )
+    a.add_argument("--wait", action="store_true", help="输出目录被另一运行占用时排队等待")
 
     s = sub.add_parser("sample", help="生成示例数据（本期及之前四个季度）")
     s.add_argument("--period", required=True, help="期间，例如 2026Q3")
@@ -80,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lab":
         args.extra = [*unknown, *args.extra]
     try:
-        if args.command == "run" and args.engine != "papermill":
+        if args.command == "assemble" or (args.command == "run" and args.engine != "papermill"):
             from selfcheck.kernels import run_in_server
 
             # with a warm server about, the run is forked from it: nothing left to import
@@ -167,10 +181,16 @@ def _dispatch(args: argparse.Namespace) -> int:
                 engine=args.engine,
                 pool=pool,
                 wait=args.wait,
+                force=args.force,
             )
         if result.failed:
             print(f"注意：{len(result.failed)} 个章节失败，报告中已标注。", file=sys.stderr)
             return 4
+        return 0
+    if args.command == "assemble":
+        from selfcheck.runner import assemble_report
+
+        assemble_report(args.params, allow_partial=args.allow_partial, wait=args.wait)
         return 0
     if args.command == "sample":
         from selfcheck.period import Period
@@ -252,17 +272,36 @@ def _dispatch(args: argparse.Namespace) -> int:
         from selfcheck.kernels import keep_warm, start_shared
         from selfcheck.runner import kernel_environment, notebooks_dir
 
+        user_backend = os.environ.get("MPLBACKEND")
         kernel_environment()
         # the warm server stays up while JupyterLab is open: `run --only` never waits for it
         stop = threading.Event()
         if start_shared() is not None:
             threading.Thread(target=keep_warm, args=(stop,), name="keep-warm", daemon=True).start()
-        cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={notebooks_dir()}", *args.extra]
+        cmd = lab_command(notebooks_dir(), args.extra)
+        env = os.environ.copy()
+        if user_backend is None:  # headless Agg is for batch runs; Lab kernels show plots inline
+            env.pop("MPLBACKEND", None)
+        env.pop("SELFCHECK_RUN", None)  # what Lab kernels save is interactive, never a run's
         try:
-            return subprocess.call(cmd, env=os.environ.copy())
+            return subprocess.call(cmd, env=env)
         finally:
             stop.set()
     raise AssertionError(args.command)
+
+
+def lab_command(notebook_dir: Path, extra: list[str]) -> list[str]:
+    """``python -m jupyterlab`` on the notebooks with the user's options after ours; as root
+    (a container) with ``--allow-root``, which Jupyter otherwise demands and stops without."""
+    cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={notebook_dir}"]
+    geteuid = getattr(os, "geteuid", None)
+    if (
+        geteuid is not None
+        and geteuid() == 0
+        and not any(a.split("=")[0] in ("--allow-root", "--no-allow-root") for a in extra)
+    ):
+        cmd.append("--allow-root")
+    return [*cmd, *extra]
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ KEY_ENV_PREFIXES = (
     "OPENBLAS", "MKL_", "NUMEXPR", "LC_", "XDG_CONFIG", "XDG_DATA", "XDG_CACHE", "SELFCHECK_",
     "PYDEVD",
 )  # fmt: skip
-NOT_KEY_PREFIXES = ("SELFCHECK_POOL",)
+# SELFCHECK_RUN marks the kernels of a run (their results say origin papermill), set by
+# the runner after it has found its server: it shapes no import
+NOT_KEY_PREFIXES = ("SELFCHECK_POOL", "SELFCHECK_RUN")
 ENGINES = ("selfcheck", "papermill")  # warm forked kernels | Papermill's engine, cold kernels
 
 

@@ -10,6 +10,16 @@ Kernels come from a warm pool (:mod:`selfcheck.engine`): a fork server, started
 first so that its imports overlap the data validation, forks a new kernel process
 for every section. ``engine="papermill"`` (or ``SELFCHECK_ENGINE=papermill``) starts
 every kernel cold with Papermill's own engine instead; both give the same report.
+
+The kernels of a run have ``SELFCHECK_RUN=1`` in their environment, so the results they
+save say ``origin: papermill``; a result saved from JupyterLab says ``interactive``.
+Before a section runs, a result saved from JupyterLab or a notebook saved after the
+result is named in the run log; ``--only`` stops rather than overwrite JupyterLab work
+whose notebook was not saved (:func:`check_saved_work`). ``--only X`` re-runs X and the
+sections that read it (:func:`sections_to_run`), and no report is assembled over
+section results that do not match each other (:func:`check_consistency`).
+:func:`assemble_report` (``selfcheck assemble``) builds the report from the saved
+results alone, without kernels.
 """
 
 from __future__ import annotations
@@ -27,12 +37,13 @@ from contextlib import nullcontext, suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from selfcheck import __version__
 from selfcheck.blocks import SECTION_FILE, SectionResult
 from selfcheck.config import Config, load_config
 from selfcheck.docx_writer import write_docx
-from selfcheck.errors import OutputError, SectionError, SelfcheckError
+from selfcheck.errors import OutputError, ReportError, SectionError, SelfcheckError
 from selfcheck.forkserver import block_slow_imports
 from selfcheck.ingest import memory
 from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
@@ -51,7 +62,9 @@ from selfcheck.runlock import (
 from selfcheck.sections import SECTIONS, SectionDef, get_section
 from selfcheck.versions import package_versions
 
+T = TypeVar("T")
 KERNEL_NAME = "python3"
+RUN_ENV = "SELFCHECK_RUN"  # "1" in the kernels of a run: their saved results say origin papermill
 METRICS_FILE = "metrics.csv"
 MANIFEST_FILE = "run_manifest.json"
 UNFINISHED_MANIFEST_FILE = "run_manifest.unfinished.json"  # the manifest of a failed run
@@ -97,6 +110,8 @@ class SectionRun:
     notebook: str | None = None
     html: str | None = None
     error: str | None = None
+    origin: str | None = None  # papermill | interactive (None: a result saved before origins)
+    saved_at: str | None = None  # when the section result was saved (ISO, local time)
 
 
 @dataclass
@@ -123,6 +138,7 @@ def run(
     pool: KernelPool | None = None,
     echo: Callable[[str], None] = print,
     wait: bool = False,
+    force: bool = False,
 ) -> RunResult:
     """Validate, execute the sections, assemble.
 
@@ -136,6 +152,10 @@ def run(
     ``metrics.csv``, the manifest — is built aside and swapped in at the end, the history
     store written only once the report is built; until then ``运行未完成.txt`` says that
     the section results beside the report are from an unfinished run.
+
+    ``only``: that section, then the sections that read it (:func:`sections_to_run`);
+    ``force``: run it even over a result saved from JupyterLab after its notebook was
+    last saved (:func:`check_saved_work`).
     """
     started = time.perf_counter()
     started_at = datetime.now().isoformat(timespec="seconds")
@@ -145,27 +165,49 @@ def run(
     if engine != "selfcheck":
         pool = None
     context = nullcontext(pool) if pool is not None else warm_pool(engine, cwd=notebooks_dir())
-    with context as pool:  # the pool warms up while the parameters and data are checked
+    with context as pool, batch_environment():  # the pool warms up while the data are checked
         config = load_config(params_path)
         with output_lock(config.output_dir, what="run", wait=wait, echo=echo) as owner:
-            return _run(
-                config, only, allow_partial, workers, pool, echo, started, started_at, owner
+            echo(
+                f"selfcheck {__version__} · {config.period.title_zh} · 输出目录 {config.output_dir}"
+            )
+            selected = sections_to_run(config, only)
+            if only is not None and len(selected) > 1:
+                echo(
+                    f"只重新运行{selected[0].title}（{only}），以及读取其结果的章节："
+                    + "、".join(s.title for s in selected[1:])
+                )
+            # before anything changes: a stop here leaves the folder as it was
+            check_saved_work(config, selected, echo, stop=only is not None and not force)
+            return _marked(
+                config,
+                owner,
+                echo,
+                lambda: _run_marked(
+                    config, selected, allow_partial, workers, pool, echo, started, started_at
+                ),
             )
 
 
-def _run(
-    config: Config,
-    only: str | None,
-    allow_partial: bool,
-    workers: int | None,
-    pool,
-    echo: Callable[[str], None],
-    started: float,
-    started_at: str,
-    owner: dict,
-) -> RunResult:
+@contextlib.contextmanager
+def batch_environment():
+    """``SELFCHECK_RUN=1`` for the kernels started meanwhile (both engines hand them this
+    process's environment): the results they save say ``origin: papermill``."""
+    previous = os.environ.get(RUN_ENV)
+    os.environ[RUN_ENV] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(RUN_ENV, None)
+        else:
+            os.environ[RUN_ENV] = previous
+
+
+def _marked(config: Config, owner: dict, echo: Callable[[str], None], body: Callable[[], T]) -> T:
+    """``body()`` with the unfinished-run marker in the output folder until it succeeds (its
+    commit removes the marker); a failure leaves the marker with its reason."""
     out = config.output_dir
-    echo(f"selfcheck {__version__} · {config.period.title_zh} · 输出目录 {out}")
     left = leftover_marker(out)
     if left is not None:
         echo(
@@ -176,7 +218,7 @@ def _run(
     report_from = _report_time(config)
     write_marker(out, owner, report=out / report_filename(config), report_from=report_from)
     try:
-        return _run_marked(config, only, allow_partial, workers, pool, echo, started, started_at)
+        return body()
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):
             status = "已中断（Ctrl-C，或发起运行的命令被终止）"
@@ -206,7 +248,7 @@ def _report_time(config: Config) -> str | None:
 
 def _run_marked(
     config: Config,
-    only: str | None,
+    selected: list[SectionDef],
     allow_partial: bool,
     workers: int | None,
     pool,
@@ -215,7 +257,6 @@ def _run_marked(
     started_at: str,
 ) -> RunResult:
     out = config.output_dir
-
     t = time.perf_counter()
     quality = record_quality(config)
     memory.release()
@@ -227,7 +268,6 @@ def _run_marked(
     for line in unused_lines(load_unused_files(config)):
         echo(line)
 
-    selected = [get_section(only)] if only is not None else list(SECTIONS)
     first = [s for s in selected if not s.after_all]
     last = [s for s in selected if s.after_all]
     runs: list[SectionRun] = []
@@ -282,6 +322,7 @@ def _run_marked(
         pool=pool,
         workers=workers,
         path=built.staging / MANIFEST_FILE,
+        results=built.results,
     )
     report_path, metrics_path = commit(config, built)
     total = time.perf_counter() - started
@@ -313,6 +354,15 @@ def build(config: Config) -> Built:
     folder: a failure here leaves what the output folder held untouched."""
     out = config.output_dir
     results = collect_results(config)
+    problems = check_consistency(results)
+    if problems:
+        lines = "\n".join(f"  · {p}" for p in problems)
+        raise ReportError(
+            f"各章节的结果互不一致，未生成报告：\n{lines}\n"
+            f"请重新运行相应章节后再生成报告，例如：selfcheck run {config.params_path} "
+            "--only <已改动的章节>（读取它的摘要、问题、措施与附录会随之重新运行）。"
+            "(section results do not match each other; re-run the stale sections)"
+        )
     staging = out / STAGING_DIR
     try:
         if staging.exists():
@@ -501,10 +551,21 @@ def _run_section(
             section.id, section.title, "failed", seconds, str(target), html_path, error
         )
     echo(f"  ✓ {section.title} 完成（{seconds:.1f} 秒）")
-    stored = SectionResult.load(config.output_dir / "sections" / section.id)
+    folder = config.output_dir / "sections" / section.id
+    stored = SectionResult.load(folder)
     for warning in stored.warnings:
         echo(f"    ⚠ {warning}")
-    return SectionRun(section.id, section.title, "ok", seconds, str(target), html_path)
+    saved = saved_state(folder)
+    return SectionRun(
+        section.id,
+        section.title,
+        "ok",
+        seconds,
+        str(target),
+        html_path,
+        origin=(saved.origin if saved is not None else None) or "papermill",
+        saved_at=saved.saved_at if saved is not None else None,
+    )
 
 
 KERNEL_START_ATTEMPTS = 3
@@ -676,8 +737,26 @@ def _num(v: float | None) -> str:
 
 
 def _write_manifest(
-    config, runs, timings, started_at, quality, *, report, pool=None, workers=None, path=None
+    config,
+    runs,
+    timings,
+    started_at,
+    quality,
+    *,
+    report,
+    pool=None,
+    workers=None,
+    path=None,
+    results: Sequence[SectionResult] | None = None,
+    command: str = "run",
 ) -> Path:
+    """``run_manifest.json``. With the report's ``results``, one entry per section of the
+    report: those this run executed as they ran, the others ``reused`` — each with the
+    ``origin`` (papermill | interactive) and ``saved_at`` of its saved result."""
+    entries = [asdict(r) for r in runs]
+    if results is not None:
+        ran = {r.section_id: asdict(r) for r in runs}
+        entries = [ran.get(r.section_id) or asdict(_reused(config, r)) for r in results]
     manifest = {
         "selfcheck": __version__,
         "python": sys.version.split()[0],
@@ -699,9 +778,10 @@ def _write_manifest(
         "started_at": started_at,
         "finished_at": datetime.now().isoformat(timespec="seconds"),
         "timings_seconds": timings,
-        "engine": "papermill" if pool is None else "selfcheck",
+        "command": command,
+        "engine": None if command != "run" else "papermill" if pool is None else "selfcheck",
         "workers": workers,
-        "sections": [asdict(r) for r in runs],
+        "sections": entries,
         "report": None if report is None else str(report),
     }
     path = path or config.output_dir / MANIFEST_FILE
@@ -709,3 +789,297 @@ def _write_manifest(
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _reused(config: Config, result: SectionResult) -> SectionRun:
+    """The manifest's entry of a section the run did not execute: its saved result's."""
+    saved = saved_state(config.output_dir / "sections" / result.section_id)
+    return SectionRun(
+        result.section_id,
+        result.title,
+        "failed" if result.status == "failed" else "reused",
+        result.seconds or 0.0,
+        error=result.error,
+        origin=saved.origin if saved is not None else None,
+        saved_at=saved.saved_at if saved is not None else None,
+    )
+
+
+# -- sections a run executes, and what it must not overwrite silently ---------------------
+
+
+def sections_to_run(config: Config, only: str | None) -> list[SectionDef]:
+    """Every section; with ``only``, that section and the sections that read it, in report
+    order of their phases (``only`` first).
+
+    Every ``after_all`` section (summary, findings, measures, appendix) reads the results of
+    the sections before it, so ``--only response`` re-runs them all after response (they
+    take a second or two). An ``after_all`` section itself is read by no other section,
+    unless a saved result records it among its ``inputs``.
+    """
+    if only is None:
+        return list(SECTIONS)
+    target = get_section(only)
+    readers = [
+        s
+        for s in SECTIONS
+        if s.after_all
+        and s.id != target.id
+        and (not target.after_all or target.id in _saved_inputs(config, s))
+    ]
+    return [target, *readers]
+
+
+def _saved_inputs(config: Config, section: SectionDef) -> set[str]:
+    """The sections a saved result says it was built from (its ``inputs``)."""
+    path = config.output_dir / "sections" / section.id / SECTION_FILE
+    try:
+        inputs = json.loads(path.read_text(encoding="utf-8")).get("inputs") or {}
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return set(inputs) if isinstance(inputs, dict) else set()
+
+
+@dataclass(frozen=True)
+class SavedState:
+    """Where a saved section result came from and when it was saved."""
+
+    origin: str | None  # papermill | interactive | None (saved before results told)
+    saved_at: str  # ISO text (the file's time when the result does not say)
+    timestamp: float  # the same, in seconds since the epoch
+
+
+def saved_state(folder: Path) -> SavedState | None:
+    """The origin and save time of the result in ``folder`` (None when there is none).
+
+    Read from ``section.json`` itself (its ``origin`` and ``saved_at``), so this works with
+    results saved before they had these fields (then: no origin, the file's time).
+    """
+    path = folder / SECTION_FILE
+    try:
+        mtime = path.stat().st_mtime
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    origin = payload.get("origin")
+    text = payload.get("saved_at")
+    stamp = _timestamp(text) if isinstance(text, str) else None
+    if stamp is None:
+        stamp, text = mtime, _local_time(mtime)
+    return SavedState(origin if isinstance(origin, str) else None, str(text), stamp)
+
+
+def _timestamp(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text).timestamp()  # naive: local time, as written
+    except ValueError:
+        return None
+
+
+def _local_time(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp).isoformat(timespec="seconds")
+
+
+def _shown(text: str) -> str:
+    """An ISO time as the run log shows it: ``2026-12-01 20:31:05``."""
+    stamp = _timestamp(text)
+    return text if stamp is None else datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def check_saved_work(
+    config: Config,
+    sections: Sequence[SectionDef],
+    echo: Callable[[str], None],
+    *,
+    stop: bool,
+) -> None:
+    """Before ``sections`` run: say what their run replaces that is not a batch result.
+
+    For each section, in the run log:
+
+    * its saved result came from JupyterLab (``origin: interactive``; a batch run would have
+      replaced it, so it is newer than the section's last batch run): it is replaced by
+      this run's execution of the notebook file;
+    * its notebook file was saved after its result: this run executes the saved notebook.
+
+    With ``stop`` (``--only`` without ``--force``) a result from JupyterLab saved *after* its
+    notebook file — cells run, the notebook not saved, so the file lacks what produced the
+    result — raises :class:`SectionError` before anything runs.
+    """
+    blocked = []
+    for s in sections:
+        saved = saved_state(config.output_dir / "sections" / s.id)
+        if saved is None:
+            continue
+        notebook = notebooks_dir() / s.notebook
+        try:
+            notebook_time = notebook.stat().st_mtime
+        except OSError:
+            continue  # the run reports a missing notebook itself
+        when = _shown(saved.saved_at)
+        nb_when = _shown(_local_time(notebook_time))
+        if saved.origin == "interactive":
+            if saved.timestamp > notebook_time:
+                if stop:
+                    blocked.append((s, notebook, when, nb_when))
+                    continue
+                echo(
+                    f"注意：{s.title}（{s.id}）的结果是 {when} 在 JupyterLab 中保存的，"
+                    f"晚于笔记本 {notebook} 最后保存的时间（{nb_when}）：未保存到笔记本的修改"
+                    "不会进入本次运行，该结果将被本次运行按笔记本文件重新生成的结果替换。"
+                    f"(the {s.id} result saved in JupyterLab at {when} is newer than its"
+                    " notebook file; this run replaces it from the notebook file)"
+                )
+            else:
+                echo(
+                    f"注意：{s.title}（{s.id}）的结果是 {when} 在 JupyterLab 中保存的；"
+                    f"本次运行按笔记本 {notebook}（保存于 {nb_when}）重新执行并替换它。"
+                    f"(the {s.id} result saved in JupyterLab at {when} is replaced by this"
+                    " run of its notebook)"
+                )
+        elif notebook_time > saved.timestamp:
+            echo(
+                f"注意：笔记本 {notebook} 保存于 {nb_when}，晚于{s.title}（{s.id}）"
+                f"已保存的结果（{when}）：本次运行执行修改后的笔记本。"
+                f"(notebook {notebook.name} saved after the {s.id} result; running the saved"
+                " notebook)"
+            )
+    if blocked:
+        lines = "\n".join(
+            f"  · {s.title}（{s.id}）：结果保存于 {when}，笔记本 {notebook} 保存于 {nb_when}"
+            for s, notebook, when, nb_when in blocked
+        )
+        raise SectionError(
+            "以下章节在 JupyterLab 中保存的结果晚于其笔记本文件：笔记本中有尚未保存的修改，"
+            f"重新运行会用旧的笔记本覆盖这些结果。\n{lines}\n"
+            "请先在 JupyterLab 中保存笔记本（Ctrl+S），再重新运行；"
+            "如确实要按笔记本文件重新生成并覆盖，加 --force。"
+            "(results saved in JupyterLab are newer than their notebook files: save the"
+            " notebooks in JupyterLab, Ctrl+S, or pass --force)",
+            section=blocked[0][0].id,
+        )
+
+
+# -- consistency, and the report from the saved results alone ------------------------------
+
+
+def check_consistency(results: Sequence[SectionResult]) -> list[str]:
+    """What does not match among the results (a summary built over other results than those
+    in the report …): one message naming the stale section per problem; empty when all is
+    well. The section layer's own check where it has one."""
+    check = _consistency_check()
+    if check is not None:
+        return list(check(list(results)))
+    # a result records the digests of the results it read (its ``inputs``)
+    by_id = {r.section_id: r for r in results}
+    problems = []
+    for r in results:
+        for source, digest in (getattr(r, "inputs", None) or {}).items():
+            other = by_id.get(source)
+            if other is None or not callable(getattr(other, "digest", None)):
+                continue
+            if other.digest() != digest:
+                problems.append(
+                    f"{r.title}（{r.section_id}）是按较早的{other.title}（{source}）结果生成的，"
+                    f"与报告中的该节不一致；请重新运行 {r.section_id}。"
+                    f"({r.section_id} is stale: built from an older {source} result)"
+                )
+    return problems
+
+
+def _consistency_check() -> Callable[[list[SectionResult]], list[str]] | None:
+    import importlib
+
+    for name in ("selfcheck.results", "selfcheck.blocks"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        check = getattr(module, "check_consistency", None)
+        if callable(check):
+            return check
+    return None
+
+
+def assemble_report(
+    params_path: str | Path,
+    *,
+    allow_partial: bool = False,
+    wait: bool = False,
+    echo: Callable[[str], None] = print,
+) -> Path | None:
+    """The Word report, ``metrics.csv``, the history store and the manifest from the saved
+    section results alone: no kernel, no notebook (``selfcheck assemble``; from a notebook's
+    last cell: ``from selfcheck.runner import assemble_report; assemble_report(params_path)``).
+
+    As a run: the output folder's lock, the unfinished marker, all-or-nothing replacement.
+    A section whose saved result failed stops it unless ``allow_partial``; results that do
+    not match each other stop it (:func:`check_consistency`). Under a run
+    (``SELFCHECK_RUN=1``: the notebook is executed by ``selfcheck run``) it does nothing,
+    the run assembles at its end. Returns the report's path (None when it did nothing).
+    """
+    if os.environ.get(RUN_ENV) == "1":
+        echo(
+            "（批量运行中：报告在运行结束时统一生成。）(inside selfcheck run: assembled at its end)"
+        )
+        return None
+    started = time.perf_counter()
+    started_at = datetime.now().isoformat(timespec="seconds")
+    config = load_config(params_path)
+    with output_lock(config.output_dir, what="assemble", wait=wait, echo=echo) as owner:
+        report = _marked(
+            config, owner, echo, lambda: _assemble(config, allow_partial, echo, started_at)
+        )
+    echo(f"报告已生成：{report}（共 {time.perf_counter() - started:.1f} 秒，未运行任何笔记本）")
+    return report
+
+
+def _assemble(
+    config: Config, allow_partial: bool, echo: Callable[[str], None], started_at: str
+) -> Path:
+    from selfcheck.quality import load_quality
+
+    t = time.perf_counter()
+    built = build(config)
+    failed = [r for r in built.results if r.status == "failed"]
+    if failed and not allow_partial:
+        shutil.rmtree(built.staging, ignore_errors=True)
+        lines = "\n".join(f"  · {r.title}（{r.section_id}）：{r.error}" for r in failed)
+        raise SectionError(
+            f"{len(failed)} 个章节的已保存结果是失败的，未生成报告：\n{lines}\n"
+            f"请修正后重新运行该章节：selfcheck run {config.params_path} --only <章节>；"
+            "如需先出带失败标记的报告，加 --allow-partial。(failed section results)",
+            section=failed[0].section_id,
+        )
+    runs = [_reused(config, r) for r in built.results]
+    for r in runs:
+        origin = {"interactive": "JupyterLab", "papermill": "批量运行"}.get(
+            r.origin or "", "未注明"
+        )
+        echo(f"  · {r.title}（{r.section_id}）：{origin}，保存于 {_shown(r.saved_at or '')}")
+    interactive = [r for r in runs if r.origin == "interactive"]
+    if interactive:
+        echo(
+            f"其中 {len(interactive)} 个章节来自 JupyterLab 会话："
+            + "、".join(r.title for r in interactive)
+            + "（run_manifest.json 中 origin 为 interactive）"
+        )
+    timings = {"assemble": round(time.perf_counter() - t, 3)}
+    _write_manifest(
+        config,
+        [],
+        timings,
+        started_at,
+        load_quality(config),
+        report=config.output_dir / report_filename(config),
+        path=built.staging / MANIFEST_FILE,
+        results=built.results,
+        command="assemble",
+    )
+    report_path, _ = commit(config, built)
+    stats = built.stats
+    if getattr(stats, "illegal_chars_removed", 0):
+        echo(f"提示：文本中有 {stats.illegal_chars_removed} 个 Word 不支持的控制字符，已删除。")
+    return report_path
