@@ -27,7 +27,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -251,7 +250,7 @@ def lab(project, tmp_path_factory) -> Iterator[Lab]:
     )
     log = home / "lab.log"
     cmd = [sys.executable, "-m", "selfcheck", "lab", "--no-browser", f"--port={port}",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}"]  # fmt: skip
+           "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     with log.open("w", encoding="utf-8") as out:
