@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PERIOD, write_params
-from notebook_cells import run_cells
+from notebook_cells import fill_missing_results, run_cells
 
 from selfcheck.blocks import Figure, Paragraph, SectionResult, Table
 from selfcheck.errors import SectionError
@@ -19,6 +19,7 @@ def params(sample_root, tmp_path_factory) -> Path:
     path = write_params(tmp_path_factory.mktemp("summary"), sample_root)
     run_cells("04_response.ipynb", PERIOD, path)
     run_cells("05_satisfaction.ipynb", PERIOD, path)
+    fill_missing_results(path)  # the other first-phase sections: empty results
     return path
 
 
@@ -45,7 +46,11 @@ def test_overview_counts_by_hand(run, targeted):
     missed = sum(m.status == "未达标" for m in targeted)
     no_data = sum(m.status == "无数据" for m in targeted)
     text = _paragraphs(run)[0]
-    assert "从服务响应速度、客户满意度与投诉处理等方面开展自查" in text
+    # every first-phase section is named (three of them are empty here)
+    assert (
+        "从服务体系建设现状、服务流程运行效能、服务响应速度、客户满意度与投诉处理、服务质量检查"
+        "等方面开展自查"
+    ) in text
     assert f"设有目标的指标共{len(targeted)}项，其中达标{met}项、未达标{missed}项" in text
     assert ("无数据" in text) == bool(no_data)
     assert f"达标率{met / (met + missed) * 100:.1f}%。" in text
@@ -73,12 +78,11 @@ def test_shortfalls_and_their_chart(run, targeted):
 
 
 def test_options_of_the_cells(params, monkeypatch):
-    import matplotlib.pyplot as plt
 
     sizes = []
     monkeypatch.setattr(
-        "selfcheck.section.charts.save",
-        lambda fig, path: sizes.append(tuple(fig.get_size_inches())) or plt.close(fig) or path,
+        "selfcheck.section.charts.render",
+        lambda fig: sizes.append(tuple(fig.get_size_inches())) or b"",
     )
     monkeypatch.setattr("selfcheck.section._show_image", lambda *a: None)
     sec = summary.open_section(PERIOD, str(params))
@@ -98,6 +102,9 @@ def test_options_of_the_cells(params, monkeypatch):
 
 
 def test_without_other_results(sample_root, tmp_path):
-    sec = run_cells("01_summary.ipynb", PERIOD, write_params(tmp_path, sample_root))
-    assert _paragraphs(sec) == ["其他章节尚未生成结果，摘要无法编写。请先完整运行全部章节。"]
-    assert not [b for b in sec.result.blocks if isinstance(b, Table | Figure)]
+    """The summary refuses to be written over missing sections, naming each of them."""
+    with pytest.raises(SectionError) as e:
+        run_cells("01_summary.ipynb", PERIOD, write_params(tmp_path, sample_root))
+    msg = str(e.value)
+    for title in ("服务体系建设现状", "服务流程运行效能", "服务响应速度", "服务质量检查"):
+        assert f"章节“{title}”" in msg and "没有本期结果" in msg
