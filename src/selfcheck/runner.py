@@ -50,7 +50,8 @@ from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, wa
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.quality import load_unused_files, record_quality, unused_lines
 from selfcheck.report import Report, ReportMeta, SectionEntry
-from selfcheck.results import batch_environment
+from selfcheck.results import RUN_ENV, batch_environment
+from selfcheck.results import check_consistency as results_check
 from selfcheck.runlock import (
     MARKER_FILE,
     leftover_marker,
@@ -64,7 +65,6 @@ from selfcheck.versions import package_versions
 
 T = TypeVar("T")
 KERNEL_NAME = "python3"
-RUN_ENV = "SELFCHECK_RUN"  # "1" in the kernels of a run: their saved results say origin papermill
 METRICS_FILE = "metrics.csv"
 MANIFEST_FILE = "run_manifest.json"
 UNFINISHED_MANIFEST_FILE = "run_manifest.unfinished.json"  # the manifest of a failed run
@@ -189,21 +189,6 @@ def run(
             )
 
 
-@contextlib.contextmanager
-def batch_environment():
-    """``SELFCHECK_RUN=1`` for the kernels started meanwhile (both engines hand them this
-    process's environment): the results they save say ``origin: papermill``."""
-    previous = os.environ.get(RUN_ENV)
-    os.environ[RUN_ENV] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(RUN_ENV, None)
-        else:
-            os.environ[RUN_ENV] = previous
-
-
 def _marked(config: Config, owner: dict, echo: Callable[[str], None], body: Callable[[], T]) -> T:
     """``body()`` with the unfinished-run marker in the output folder until it succeeds (its
     commit removes the marker); a failure leaves the marker with its reason."""
@@ -276,9 +261,8 @@ def _run_marked(
         workers = default_workers(pool is not None, _input_bytes(config, quality))
     _compile_notebook_schema(selected)
     with _HtmlRenderer(pool) as html:
-        with batch_environment():  # kernels see SELFCHECK_RUN=1: results marked papermill
-            for phase in (first, last):
-                runs.extend(_run_phase(phase, config, workers, pool, html, echo))
+        for phase in (first, last):  # under batch_environment(): results marked papermill
+            runs.extend(_run_phase(phase, config, workers, pool, html, echo))
         timings["sections"] = round(time.perf_counter() - t, 3)
         failed = [r for r in runs if r.status == "failed"]
 
@@ -968,39 +952,8 @@ def check_saved_work(
 def check_consistency(results: Sequence[SectionResult]) -> list[str]:
     """What does not match among the results (a summary built over other results than those
     in the report …): one message naming the stale section per problem; empty when all is
-    well. The section layer's own check where it has one."""
-    check = _consistency_check()
-    if check is not None:
-        return list(check(list(results)))
-    # a result records the digests of the results it read (its ``inputs``)
-    by_id = {r.section_id: r for r in results}
-    problems = []
-    for r in results:
-        for source, digest in (getattr(r, "inputs", None) or {}).items():
-            other = by_id.get(source)
-            if other is None or not callable(getattr(other, "digest", None)):
-                continue
-            if other.digest() != digest:
-                problems.append(
-                    f"{r.title}（{r.section_id}）是按较早的{other.title}（{source}）结果生成的，"
-                    f"与报告中的该节不一致；请重新运行 {r.section_id}。"
-                    f"({r.section_id} is stale: built from an older {source} result)"
-                )
-    return problems
-
-
-def _consistency_check() -> Callable[[list[SectionResult]], list[str]] | None:
-    import importlib
-
-    for name in ("selfcheck.results", "selfcheck.blocks"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        check = getattr(module, "check_consistency", None)
-        if callable(check):
-            return check
-    return None
+    well (:func:`selfcheck.results.check_consistency`)."""
+    return results_check(list(results))
 
 
 def assemble_report(
