@@ -3,7 +3,7 @@
 A copy of the project (notebooks, parameters, the small sample quarter) gets a full report;
 then ``selfcheck lab`` serves its notebooks, Chromium opens ``04_response.ipynb``, runs all
 cells from the Run menu, types a new paragraph cell before ``sec.save()``, runs it twice,
-re-runs two content cells, runs the save cell and saves the notebook with Ctrl+S. The
+re-runs two content cells, saves the notebook with Ctrl+S, runs the save cell and saves again. The
 updated report must hold the new paragraph exactly once, and the saved section result must
 be the one a clean Run All of the same cells gives.
 
@@ -448,14 +448,19 @@ def session(project, lab, page, tmp_path_factory) -> Session:
             rerun = list(dict.fromkeys([existing[0], existing[-1]]))
             for source in rerun:
                 run_cell(page, code_cell(page, source))
-            run_cell(page, save)
 
-            page.keyboard.press("Control+s")
-            deadline = time.monotonic() + WAIT_S
-            while ADDED not in notebook_file.read_text(encoding="utf-8"):
-                assert time.monotonic() < deadline, f"Ctrl+S did not save {notebook_file}"
-                time.sleep(0.2)
-            page.locator(".jp-mod-dirty").first.wait_for(state="detached")
+            def save_notebook() -> None:
+                page.keyboard.press("Control+s")
+                deadline = time.monotonic() + WAIT_S
+                while ADDED not in notebook_file.read_text(encoding="utf-8"):
+                    assert time.monotonic() < deadline, f"Ctrl+S did not save {notebook_file}"
+                    time.sleep(0.2)
+                page.locator(".jp-mod-dirty").first.wait_for(state="detached")
+
+            # the report follows the saved notebook: save it, then save the section
+            save_notebook()
+            run_cell(page, save)
+            save_notebook()  # with the save cell's output
         page.screenshot(path=str(shots / "2-edited-and-saved.png"), full_page=True)
     except BaseException:
         with contextlib.suppress(Exception):

@@ -327,7 +327,7 @@ def test_read_inputs_refuses_missing_failed_and_stale(params):
     _store(root, findings)
     with pytest.raises(SectionError, match="“存在的问题”（findings）的结果比章节“服务响应速度”"):
         read_inputs(config, get_section("measures"), ["findings"])
-    _store(root, replace(findings, inputs={"response": _result().digest()}))
+    _store(root, replace(findings, inputs={"response": _result().figures_digest()}))
     assert [r.section_id for r in read_inputs(config, summary, ["findings", "response"])] == [
         "response",
         "findings",
@@ -336,9 +336,11 @@ def test_read_inputs_refuses_missing_failed_and_stale(params):
 
 def test_check_consistency():
     response = _result()
-    summary = _result("summary", inputs={"response": response.digest()})
+    summary = _result("summary", inputs={"response": response.figures_digest()})
     assert check_consistency([response, summary]) == []
-    changed = replace(response, blocks=[Heading("改过的")])
+    # reworded (blocks changed, figures not): the summary built on it still holds
+    assert check_consistency([replace(response, blocks=[Heading("改过的")]), summary]) == []
+    changed = replace(response, metrics=[])  # a figure changed: the summary is stale
     (message,) = check_consistency([changed, summary])
     assert "“报告摘要”（summary）的结果比章节“服务响应速度”（response）的结果旧" in message
     assert "01_summary.ipynb" in message
@@ -354,10 +356,10 @@ def test_read_results_records_inputs(params):
     _store(config.output_dir / "sections", response)
     summary = Section("summary", "2026Q3", params)
     summary.read_results(["response"])
-    assert summary.result.inputs == {"response": response.digest()}
+    assert summary.result.inputs == {"response": response.figures_digest()}
     summary.paragraph("摘要")
     summary.save()
-    assert SectionResult.load(summary.folder).inputs == {"response": response.digest()}
+    assert SectionResult.load(summary.folder).inputs == {"response": response.figures_digest()}
 
 
 def test_blocks_of_every_type_round_trip(tmp_path):

@@ -85,6 +85,9 @@ Origin = Literal["papermill", "interactive"]
 RUN_ENV = "SELFCHECK_RUN"
 # Not part of a result's content (its digest): when and how it was produced.
 VOLATILE_FIELDS = frozenset({"seconds", "saved_at", "origin"})
+READ_FIELDS = frozenset(
+    {"section_id", "title", "period", "status", "error", "metrics"}
+)  # what readers use
 
 
 @dataclass
@@ -136,6 +139,14 @@ class SectionResult:
     def digest(self) -> str:
         """A stable fingerprint of the content (see :meth:`content_json`)."""
         return hashlib.sha256(self.content_json().encode("utf-8")).hexdigest()[:16]
+
+    def figures_digest(self) -> str:
+        """A fingerprint of what the sections reading this one use: its figures (metrics),
+        status, title and period — not its wording, tables or charts. Rewording a paragraph
+        or dropping a chart in JupyterLab leaves the summary built on it valid; a changed
+        figure makes it stale."""
+        payload = {k: v for k, v in self._payload().items() if k in READ_FIELDS}
+        return hashlib.sha256(_dumps(payload).encode("utf-8")).hexdigest()[:16]
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

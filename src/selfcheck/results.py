@@ -119,7 +119,7 @@ def check_consistency(
             reader = f"章节“{r.title}”（{r.section_id}）"
             if current is None:
                 out.append(f"{reader}读取的章节{name}没有结果")
-            elif current.digest() != digest:
+            elif current.figures_digest() != digest:
                 out.append(
                     f"{reader}的结果比章节{name}的结果旧（{name}在其后重新生成），"
                     f"须重新运行 {get_section(r.section_id).notebook}"

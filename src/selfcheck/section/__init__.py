@@ -307,7 +307,7 @@ class Section:
 
         results = read_inputs(self.config, self.definition, section_ids)
         for r in results:
-            self.result.inputs[r.section_id] = r.digest()
+            self.result.inputs[r.section_id] = r.figures_digest()
         return results
 
     # -- persistence ------------------------------------------------------------------
