@@ -51,7 +51,7 @@ or with an end before its start, is excluded and counted with its line and colum
 
 
 def _enum_text(col: ColumnSpec) -> str:
-    from selfcheck.ingest.columns import SEVERITY_ZH
+    from selfcheck.ingest.parse import SEVERITY_ZH
 
     labels = {
         **schema.CHANNEL_ZH,

@@ -38,6 +38,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+import weakref
 from queue import Empty
 from typing import Any
 
@@ -244,6 +245,18 @@ class PooledKernelManager(IpcKernelManager):
         await super()._async_finish_shutdown(waittime, min(pollinterval, 0.005), restart)
 
 
+_POOL_MANAGERS: weakref.WeakKeyDictionary[KernelPool, type] = weakref.WeakKeyDictionary()
+
+
+def pooled_manager_class(pool: KernelPool) -> type:
+    """A jupyter_client kernel manager whose kernels ``pool`` forks (one class per pool)."""
+    cls = _POOL_MANAGERS.get(pool)
+    if cls is None:
+        cls = type("PooledKernelManager", (PooledKernelManager,), {"pool": pool})
+        _POOL_MANAGERS[pool] = cls
+    return cls
+
+
 class SelfcheckEngine(NBClientEngine):
     """Papermill's nbclient engine, kernels from a :class:`KernelPool` (``kernel_pool=``).
 
@@ -255,7 +268,7 @@ class SelfcheckEngine(NBClientEngine):
     def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
         pool: KernelPool | None = kwargs.pop("kernel_pool", None)
         if pool is not None and pool.running:
-            kwargs["kernel_manager_class"] = pool.kernel_manager_class
+            kwargs["kernel_manager_class"] = pooled_manager_class(pool)
             # nbclient has every output once the last cell is idle and the kernel is never
             # reused: kill it rather than wait ~0.2 s for a graceful shutdown
             kwargs.setdefault("shutdown_kernel", "immediate")

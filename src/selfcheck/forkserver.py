@@ -52,6 +52,8 @@ import time
 import traceback
 from collections.abc import Iterable
 
+from selfcheck.slowimports import block_slow_imports
+
 PRELOAD_BASE = (
     # what IPKernelApp.initialize imports (the debugger pulls in debugpy: 0.07 s a kernel)
     "ipykernel.kernelapp",
@@ -103,17 +105,6 @@ def freeze() -> None:
     """What is imported stays: keep the collector of every fork off it (fewer pages copied)."""
     gc.collect()
     gc.freeze()
-
-
-def block_slow_imports() -> None:
-    """Keep jsonschema from importing ``rfc3987_syntax`` (it compiles a Lark grammar: ~2 s).
-
-    jsonschema imports it, when installed, only to check the ``iri`` and
-    ``iri-reference`` string formats; nbformat's schema uses neither, so every
-    notebook validates the same without it.
-    """
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def _preload(names: Iterable[str]) -> dict[str, str]:

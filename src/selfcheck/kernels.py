@@ -149,18 +149,6 @@ class KernelPool:
         self.kernels_started = 0
         self.server_pid: int | None = None
         self.reused = False  # shared server found warm
-        self._kernel_manager_class: type | None = None
-
-    @property
-    def kernel_manager_class(self) -> type:
-        """A jupyter_client kernel manager whose kernels this pool forks."""
-        if self._kernel_manager_class is None:
-            from selfcheck.engine import PooledKernelManager
-
-            self._kernel_manager_class = type(
-                "PooledKernelManager", (PooledKernelManager,), {"pool": self}
-            )
-        return self._kernel_manager_class
 
     @property
     def running(self) -> bool:

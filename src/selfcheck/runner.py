@@ -44,7 +44,6 @@ from selfcheck.blocks import SECTION_FILE, SectionResult
 from selfcheck.config import Config, load_config
 from selfcheck.docx_writer import write_docx
 from selfcheck.errors import OutputError, ReportError, SectionError, SelfcheckError
-from selfcheck.forkserver import block_slow_imports
 from selfcheck.ingest import memory
 from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
@@ -61,6 +60,7 @@ from selfcheck.runlock import (
     write_marker,
 )
 from selfcheck.sections import SECTIONS, SectionDef, get_section
+from selfcheck.slowimports import block_slow_imports
 from selfcheck.versions import package_versions
 
 T = TypeVar("T")

@@ -12,36 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from selfcheck.errors import DataError
-from selfcheck.schema import (
-    AREA_ZH,
-    AREAS,
-    CALL_OUTCOME_ZH,
-    CALL_OUTCOMES,
-    CHANNEL_ZH,
-    CHANNELS,
-    LEVEL_ZH,
-    LEVELS,
-    ROLE_ZH,
-    ROLES,
-    SEVERITIES,
-    VISIT_KIND_ZH,
-    VISIT_KINDS,
-    DatasetSpec,
-)
+from selfcheck.ingest.parse import join_date_time
+from selfcheck.schema import DatasetSpec
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-SEVERITY_ZH = {"major": "重大", "minor": "一般"}  # labels of the data contract
-_ENUM_LABELS: dict[tuple[str, ...], dict[str, str]] = {
-    CHANNELS: CHANNEL_ZH,
-    LEVELS: LEVEL_ZH,
-    CALL_OUTCOMES: CALL_OUTCOME_ZH,
-    VISIT_KINDS: VISIT_KIND_ZH,
-    AREAS: AREA_ZH,
-    ROLES: ROLE_ZH,
-    SEVERITIES: SEVERITY_ZH,
-}
 
 
 def header_key(text: Any) -> str:
@@ -79,18 +54,6 @@ class DatasetMapping:
         return json.dumps(key, ensure_ascii=False, sort_keys=True)
 
 
-def enum_aliases(values: tuple[str, ...]) -> dict[str, str]:
-    """Accepted spellings of an enum's values → the canonical value (compared case-folded).
-
-    The canonical value in any case, and the Chinese labels of the data contract
-    (``在线/网页`` gives both 在线 and 网页)."""
-    out = {v.casefold(): v for v in values}
-    for value, label in _ENUM_LABELS.get(values, {}).items():
-        for part in label.split("/"):
-            out.setdefault(part.strip().casefold(), value)
-    return out
-
-
 @dataclass
 class HeaderMatch:
     """Which position of a header row holds which canonical column."""
@@ -125,8 +88,6 @@ class HeaderMatch:
     ) -> dict[str, pa.ChunkedArray]:
         """Canonical name → raw values, ``get(position)`` reading one column of the file;
         a combined column is its date and time joined (``parse.join_date_time``)."""
-        from selfcheck.ingest.parse import join_date_time
-
         out = {}
         for c, i in self.positions.items():
             if c in self.combined:

@@ -21,8 +21,46 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from selfcheck.errors import DataError
-from selfcheck.ingest.columns import enum_aliases
-from selfcheck.schema import ColumnSpec
+from selfcheck.schema import (
+    AREA_ZH,
+    AREAS,
+    CALL_OUTCOME_ZH,
+    CALL_OUTCOMES,
+    CHANNEL_ZH,
+    CHANNELS,
+    LEVEL_ZH,
+    LEVELS,
+    ROLE_ZH,
+    ROLES,
+    SEVERITIES,
+    VISIT_KIND_ZH,
+    VISIT_KINDS,
+    ColumnSpec,
+)
+
+SEVERITY_ZH = {"major": "重大", "minor": "一般"}  # labels of the data contract
+_ENUM_LABELS: dict[tuple[str, ...], dict[str, str]] = {
+    CHANNELS: CHANNEL_ZH,
+    LEVELS: LEVEL_ZH,
+    CALL_OUTCOMES: CALL_OUTCOME_ZH,
+    VISIT_KINDS: VISIT_KIND_ZH,
+    AREAS: AREA_ZH,
+    ROLES: ROLE_ZH,
+    SEVERITIES: SEVERITY_ZH,
+}
+
+
+def enum_aliases(values: tuple[str, ...]) -> dict[str, str]:
+    """Accepted spellings of an enum's values → the canonical value (compared case-folded).
+
+    The canonical value in any case, and the Chinese labels of the data contract
+    (``在线/网页`` gives both 在线 and 网页)."""
+    out = {v.casefold(): v for v in values}
+    for value, label in _ENUM_LABELS.get(values, {}).items():
+        for part in label.split("/"):
+            out.setdefault(part.strip().casefold(), value)
+    return out
+
 
 TRUE_VALUES = ("true", "1", "y", "yes", "是", "有")
 FALSE_VALUES = ("false", "0", "n", "no", "否", "无")

@@ -27,8 +27,8 @@ from selfcheck.ingest.checks import (
     too_early,
     validate_frame,
 )
-from selfcheck.ingest.columns import DatasetMapping, enum_aliases, params_hint, yaml_key
-from selfcheck.ingest.parse import PARSE_REASONS, TS, convert
+from selfcheck.ingest.columns import DatasetMapping, params_hint, yaml_key
+from selfcheck.ingest.parse import PARSE_REASONS, TS, convert, enum_aliases
 from selfcheck.ingest.records import OUTSIDE_PERIOD, TOTALS_ROW, DatasetQuality, Example
 from selfcheck.ingest.source import RawTable, read_source, sha256_of
 from selfcheck.period import Period
