@@ -5,6 +5,7 @@ notebook cells, and a chart of a given size. Phrases are in :mod:`.phrases`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -24,6 +25,7 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "all_metrics",
     "cached",
     "compute_with_history",
+    "computed",
     "earlier_results",
     "figure",
     "figure_size",
@@ -36,6 +38,7 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "select_columns",
     "shortfall_sentence",
     "shortfalls",
+    "store",
 ]
 
 T = TypeVar("T")
@@ -119,15 +122,40 @@ def metric_table(
     caption: str,
     metrics: Sequence[Metric],
     columns: Sequence[str] = METRIC_COLUMN_NAMES,
+    *,
+    widths: Sequence[float] | None = None,
+    group_reasons: bool = False,
 ) -> Table:
     """The table of metrics: one row per metric; ``columns`` (names of
-    :data:`METRIC_COLUMNS`, in any order) chooses and orders the columns."""
-    missing = [m for m in metrics if not m.has_value and m.reason]
-    note = None
-    if missing:
-        note = "注：" + "；".join(f"{m.name}无数据（{m.reason}）" for m in missing) + "。"
-    cols, rows = select_columns(sec, caption, METRIC_COLUMNS, metric_rows(metrics), columns)
+    :data:`METRIC_COLUMNS`, in any order) chooses and orders the columns.
+
+    ``widths`` replaces the widths of :data:`METRIC_COLUMNS` (one per column, before
+    ``columns`` chooses). The note names each metric without data and its reason; with
+    ``group_reasons`` it gives each reason once (``注：A、B无数据（r）。``, or
+    ``注：以上指标均无数据（r）。`` when no metric has data for one reason)."""
+    table_columns = METRIC_COLUMNS
+    if widths is not None:
+        table_columns = tuple(
+            replace(c, width=w) for c, w in zip(METRIC_COLUMNS, widths, strict=True)
+        )
+    note = _missing_note(metrics, group_reasons)
+    cols, rows = select_columns(sec, caption, table_columns, metric_rows(metrics), columns)
     return sec.table(caption, cols, rows, note=note)
+
+
+def _missing_note(metrics: Sequence[Metric], group_reasons: bool) -> str | None:
+    reasons: dict[str, list[str]] = {}
+    for m in metrics:
+        if not m.has_value and m.reason:
+            reasons.setdefault(m.reason, []).append(m.name)
+    if not reasons:
+        return None
+    if not group_reasons:
+        missing = [(m.name, m.reason) for m in metrics if not m.has_value and m.reason]
+        return "注：" + "；".join(f"{name}无数据（{r}）" for name, r in missing) + "。"
+    if len(reasons) == 1 and sum(len(v) for v in reasons.values()) == len(metrics):
+        return f"注：以上指标均无数据（{next(iter(reasons))}）。"
+    return "注：" + "；".join(f"{'、'.join(n)}无数据（{r}）" for r, n in reasons.items()) + "。"
 
 
 def select_columns(
@@ -236,6 +264,33 @@ def cached(sec: Section, key: str, make: Callable[[], T]) -> T:
 def reset_cache(sec: Section) -> None:
     """Forget what :func:`cached` kept (``compute`` does it: the figures are computed anew)."""
     setattr(sec, _CACHE_ATTRIBUTE, {})
+
+
+_COMPUTED_ATTRIBUTE = "_sections_computed"
+
+
+def store(sec: Section, key: str, value: T) -> T:
+    """Keep what ``compute`` worked out beyond the metrics (read back by :func:`computed`)."""
+    kept: dict[str, Any] | None = getattr(sec, _COMPUTED_ATTRIBUTE, None)
+    if kept is None:
+        kept = {}
+        setattr(sec, _COMPUTED_ATTRIBUTE, kept)
+    kept[key] = value
+    return value
+
+
+def computed(sec: Section, key: str) -> Any:
+    """What ``compute`` kept under ``key``; a :class:`SectionError` asking to run the
+    section's compute cell first when it has not run."""
+    kept: dict[str, Any] = getattr(sec, _COMPUTED_ATTRIBUTE, None) or {}
+    if key not in kept:
+        section = sec.definition.id
+        raise SectionError(
+            f"请先运行本节的计算单元 {section}.compute(sec)，再运行各内容单元"
+            f" (run {section}.compute(sec) first)",
+            section=section,
+        )
+    return kept[key]
 
 
 def earlier_results(sec: Section) -> list[SectionResult]:

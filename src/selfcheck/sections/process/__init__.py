@@ -34,8 +34,9 @@ from selfcheck.metrics.base import Measure, Metric
 from selfcheck.period import Period
 from selfcheck.schema import LEVEL_ZH, LEVELS
 from selfcheck.section import Section
-from selfcheck.sections.common import METRIC_COLUMNS as COMMON_METRIC_COLUMNS
-from selfcheck.sections.common import compute_with_history, metric_frame, metric_rows
+from selfcheck.sections import phrases
+from selfcheck.sections.common import compute_with_history, metric_frame
+from selfcheck.sections.common import metric_table as common_metric_table
 from selfcheck.sections.process import charts as process_charts
 from selfcheck.sections.process import text
 from selfcheck.sections.process.terms import (
@@ -53,9 +54,7 @@ from selfcheck.sections.process.terms import (
     _category_rows,
     _channel_rows,
     _clock_phrase,
-    _count,
     _duration,
-    _m,
     _no_tickets,
     _pending,
     _pick,
@@ -66,10 +65,7 @@ INTAKE_TABLE = ("tickets.total", *INTAKE_IDS)
 
 # The columns of common.METRIC_COLUMNS with more room for figures and status, so that
 # 100.0%, ≤10.0%, 无标准 and 首次响应时长中位数 do not wrap at the report's width.
-METRIC_COLUMNS = tuple(
-    replace(c, width=w)
-    for c, w in zip(COMMON_METRIC_COLUMNS, (0.25, 0.13, 0.14, 0.10, 0.19, 0.19), strict=True)
-)
+METRIC_WIDTHS = (0.25, 0.13, 0.14, 0.10, 0.19, 0.19)
 
 
 def open_section(period: str, params_path: str) -> Section:
@@ -101,22 +97,7 @@ def compute(sec: Section) -> pd.DataFrame:
 def metric_table(sec: Section, caption: str, metrics: Sequence[Metric]) -> None:
     """A metric table (as common.metric_table, wider figure columns) whose note gives each
     reason for missing figures once."""
-    reasons: dict[str, list[str]] = {}
-    for m in metrics:
-        if not m.has_value and m.reason:
-            reasons.setdefault(m.reason, []).append(m.name)
-    note = None
-    if reasons:
-        missing = sum(len(v) for v in reasons.values())
-        if len(reasons) == 1 and missing == len(metrics):
-            note = f"注：以上指标均无数据（{next(iter(reasons))}）。"
-        else:
-            note = (
-                "注："
-                + "；".join(f"{'、'.join(names)}无数据（{r}）" for r, names in reasons.items())
-                + "。"
-            )
-    sec.table(caption, METRIC_COLUMNS, metric_rows(metrics), note=note)
+    common_metric_table(sec, caption, metrics, widths=METRIC_WIDTHS, group_reasons=True)
 
 
 def _table(
@@ -171,7 +152,7 @@ def channel_table(
     rows = _channel_rows(sec)
     if _no_tickets(sec) is not None or not rows:
         return
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     table_rows = [(r["label"], r["count"], r["share"], r["previous"], r["delta"]) for r in rows]
     table_rows.append(
         ("合计", total.value, 1.0 if total.value else None, 1.0 if total.previous else None, None)
@@ -228,7 +209,7 @@ def category_table(
     note = "注：占比为该类别工单占本季度工单总量的比例；占比变化以百分点计。"
     if len(rows) > top:
         rest = sum(r["count"] for r in rows[top:])
-        note += f"其余{len(rows) - top}个类别合计{_count(rest)}件，未列出。"
+        note += f"其余{len(rows) - top}个类别合计{phrases.count(rest)}件，未列出。"
     spec = (
         Column("序号", "int", width=0.1),
         Column("问题类别", width=0.34),
@@ -251,7 +232,7 @@ def sla(sec: Section) -> None:
 
 
 def _sla_metrics(sec: Section) -> list[Metric] | None:
-    metrics = [_m(sec, i) for i in SLA_IDS]
+    metrics = [phrases.metric(sec, i) for i in SLA_IDS]
     if _no_tickets(sec) is not None or not any(m.has_value for m in metrics):
         return None
     return metrics
@@ -333,8 +314,8 @@ def backlog_table(
     sec: Section, *, caption: str = "期末未结工单账龄分布", columns: Sequence[str] | None = None
 ) -> None:
     """Open tickets at period end by age, with last quarter's (when there are any)."""
-    b = _m(sec, "tickets.backlog")
-    ages = [_m(sec, i) for i in AGE_IDS]
+    b = phrases.metric(sec, "tickets.backlog")
+    ages = [phrases.metric(sec, i) for i in AGE_IDS]
     if _no_tickets(sec) is not None or not b.has_value or not b.value:
         return
     if not all(a.has_value for a in ages):

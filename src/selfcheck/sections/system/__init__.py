@@ -18,7 +18,6 @@ import pandas as pd
 from selfcheck import fmt
 from selfcheck.analyst import load_facts
 from selfcheck.blocks import Column
-from selfcheck.errors import SectionError
 from selfcheck.metrics import people
 from selfcheck.metrics import system as system_metrics
 from selfcheck.metrics import tickets as ticket_metrics
@@ -26,7 +25,14 @@ from selfcheck.metrics.base import Measure
 from selfcheck.metrics.catalogue import reason_no_column
 from selfcheck.period import Period
 from selfcheck.section import Section
-from selfcheck.sections.common import compute_with_history, metric_frame, metric_table
+from selfcheck.sections import phrases
+from selfcheck.sections.common import (
+    compute_with_history,
+    computed,
+    metric_frame,
+    metric_table,
+    store,
+)
 from selfcheck.sections.system import charts as system_charts
 from selfcheck.sections.system import text
 from selfcheck.sections.system.terms import (
@@ -38,7 +44,6 @@ from selfcheck.sections.system.terms import (
     TRAINING_IDS,
     Frames,
     _frames,
-    _pick,
     _recovered,
     _say,
     _table,
@@ -78,18 +83,12 @@ def compute(sec: Section) -> pd.DataFrame:
     """Compute every metric of the section (with QoQ, YoY and trend) and keep them in the
     result, with the frames the blocks describe."""
     metrics = compute_with_history(sec, _measures)
-    sec._system_frames = _frames(sec)  # type: ignore[attr-defined]
+    store(sec, "frames", _frames(sec))
     return metric_frame(metrics)
 
 
 def _f(sec: Section) -> Frames:
-    frames = getattr(sec, "_system_frames", None)
-    if frames is None:
-        raise SectionError(
-            "本节数据尚未计算，请先运行 system.compute(sec) 单元"
-            " (figures not computed yet: run the compute cell first)"
-        )
-    return frames
+    return computed(sec, "frames")
 
 
 # -- block helpers ------------------------------------------------------------------------
@@ -117,14 +116,14 @@ def team(sec: Section) -> None:
 def team_table(
     sec: Section, *, caption: str = "服务团队指标", ids: Sequence[str] = TEAM_IDS
 ) -> None:
-    if _pick(sec, ["team.headcount"])["team.headcount"].has_value:
-        metric_table(sec, caption, list(_pick(sec, ids).values()))
+    if phrases.pick_by_id(sec, ["team.headcount"])["team.headcount"].has_value:
+        metric_table(sec, caption, list(phrases.pick_by_id(sec, ids).values()))
 
 
 def headcount_chart(
     sec: Section, *, caption: str = "在岗人员岗位结构", height_in: float = 2.8
 ) -> None:
-    m = _pick(sec, TEAM_IDS)
+    m = phrases.pick_by_id(sec, TEAM_IDS)
     if m["team.headcount"].has_value:
         system_charts.headcount_chart(sec, m, caption=caption, height_in=height_in)
 
@@ -141,7 +140,8 @@ def training(sec: Section) -> None:
 
 def _trained(sec: Section) -> bool:
     return (
-        _f(sec).attendances is not None and _pick(sec, TRAINING_IDS)["training.sessions"].has_value
+        _f(sec).attendances is not None
+        and phrases.pick_by_id(sec, TRAINING_IDS)["training.sessions"].has_value
     )
 
 
@@ -149,7 +149,7 @@ def training_table(
     sec: Section, *, caption: str = "培训开展指标", ids: Sequence[str] = TRAINING_IDS
 ) -> None:
     if _trained(sec):
-        metric_table(sec, caption, list(_pick(sec, ids).values()))
+        metric_table(sec, caption, list(phrases.pick_by_id(sec, ids).values()))
 
 
 def topics_table(
@@ -231,7 +231,7 @@ def systems_table(
     sec: Section, *, caption: str = "系统保障指标", ids: Sequence[str] = SYSTEM_IDS
 ) -> None:
     if _f(sec).durations is not None:
-        metric_table(sec, caption, list(_pick(sec, ids).values()))
+        metric_table(sec, caption, list(phrases.pick_by_id(sec, ids).values()))
 
 
 def incident_table(
@@ -284,7 +284,7 @@ def incident_chart(
     durations = _f(sec).durations
     if durations is None or durations.empty:
         return
-    mttr = _pick(sec, ["system.mttr_minutes"])["system.mttr_minutes"]
+    mttr = phrases.pick_by_id(sec, ["system.mttr_minutes"])["system.mttr_minutes"]
     system_charts.incident_chart(
         sec, durations, mttr, top_n=top, caption=caption, height_in=height_in
     )
