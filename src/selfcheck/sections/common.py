@@ -35,6 +35,7 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "metric_table",
     "reset_cache",
     "sampled_cells",
+    "say",
     "select_columns",
     "shortfall_sentence",
     "shortfalls",
@@ -156,6 +157,12 @@ def _missing_note(metrics: Sequence[Metric], group_reasons: bool) -> str | None:
     if len(reasons) == 1 and sum(len(v) for v in reasons.values()) == len(metrics):
         return f"注：以上指标均无数据（{next(iter(reasons))}）。"
     return "注：" + "；".join(f"{'、'.join(n)}无数据（{r}）" for r, n in reasons.items()) + "。"
+
+
+def say(sec: Section, slot: str, paragraph: str | None) -> None:
+    """The paragraph of ``slot``; nothing when the section leaves it out (``None``)."""
+    if paragraph is not None:
+        sec.narrative(slot, paragraph)
 
 
 def select_columns(

@@ -20,14 +20,11 @@ belong to the section 服务响应速度, ``tickets.peak_ratio`` to 服务体系
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
 
 import pandas as pd
 
 from selfcheck import fmt
 from selfcheck.blocks import Column
-from selfcheck.errors import SectionError
 from selfcheck.metrics import tickets as ticket_metrics
 from selfcheck.metrics import visits as visit_metrics
 from selfcheck.metrics.base import Measure, Metric
@@ -35,8 +32,9 @@ from selfcheck.period import Period
 from selfcheck.schema import LEVEL_ZH, LEVELS
 from selfcheck.section import Section
 from selfcheck.sections import phrases
-from selfcheck.sections.common import compute_with_history, metric_frame
+from selfcheck.sections.common import compute_with_history, metric_frame, say
 from selfcheck.sections.common import metric_table as common_metric_table
+from selfcheck.sections.options import keep_columns
 from selfcheck.sections.process import charts as process_charts
 from selfcheck.sections.process import text
 from selfcheck.sections.process.terms import (
@@ -100,48 +98,17 @@ def metric_table(sec: Section, caption: str, metrics: Sequence[Metric]) -> None:
     common_metric_table(sec, caption, metrics, widths=METRIC_WIDTHS, group_reasons=True)
 
 
-def _table(
-    sec: Section,
-    caption: str,
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[Any]],
-    keep: Sequence[str] | None,
-    note: str | None = None,
-) -> None:
-    """A table with only the columns named in ``keep`` (all when None; the first column
-    always), their widths scaled to the full width."""
-    if keep is not None:
-        names = [c.name for c in columns]
-        unknown = [k for k in keep if k not in names]
-        if unknown:
-            raise SectionError(
-                f"表“{caption}”没有这些列：{'、'.join(unknown)}；可选的列："
-                f"{'、'.join(names[1:])} (unknown columns)"
-            )
-        chosen = [0, *(i for i in range(1, len(columns)) if names[i] in keep)]
-        if len(chosen) < len(columns):
-            total = sum(columns[i].width or 0.0 for i in chosen) or 1.0
-            columns = [replace(columns[i], width=(columns[i].width or 0.0) / total) for i in chosen]
-            rows = [[r[i] for i in chosen] for r in rows]
-    sec.table(caption, columns, rows, note=note)
-
-
-def _say(sec: Section, slot: str, paragraph: str | None) -> None:
-    if paragraph is not None:
-        sec.narrative(slot, paragraph)
-
-
 # -- overview and intake --------------------------------------------------------------------
 
 
 def overview(sec: Section) -> None:
     """The section's opening paragraph: what was measured and what falls short."""
-    _say(sec, "overview", text.overview(sec))
+    say(sec, "overview", text.overview(sec))
 
 
 def intake(sec: Section) -> None:
     """Tickets received, the channels they came by, bot resolution, transfer, repeats."""
-    _say(sec, "intake", text.intake(sec, _channel_rows(sec)))
+    say(sec, "intake", text.intake(sec, _channel_rows(sec)))
 
 
 def channel_table(
@@ -167,7 +134,7 @@ def channel_table(
         Column("上季度占比", "rate", width=0.19),
         Column("占比变化", "pp", width=0.23),
     )
-    _table(sec, caption, spec, table_rows, columns, note)
+    keep_columns(sec, caption, spec, table_rows, columns, note)
 
 
 def channel_chart(
@@ -194,7 +161,7 @@ def intake_table(
 
 def categories(sec: Section, *, top: int = TOP_CATEGORIES) -> None:
     """The leading problem categories (and their rise on last quarter)."""
-    _say(sec, "categories", text.categories(sec, _category_rows(sec), top))
+    say(sec, "categories", text.categories(sec, _category_rows(sec), top))
 
 
 def category_table(
@@ -220,7 +187,7 @@ def category_table(
     body = [
         (i, r["label"], r["count"], r["share"], r["delta"]) for i, r in enumerate(rows[:top], 1)
     ]
-    _table(sec, caption, spec, body, columns, note)
+    keep_columns(sec, caption, spec, body, columns, note)
 
 
 # -- handling -----------------------------------------------------------------------------
@@ -228,7 +195,7 @@ def category_table(
 
 def sla(sec: Section) -> None:
     """The SLA levels, the clock, attainment per level (without tickets: why not)."""
-    _say(sec, "sla", text.sla(sec, _pending(sec)))
+    say(sec, "sla", text.sla(sec, _pending(sec)))
 
 
 def _sla_metrics(sec: Section) -> list[Metric] | None:
@@ -279,7 +246,7 @@ def sla_table(sec: Section, *, caption: str = "工单分级处理时效达标情
         Column("状态", "status", width=0.1),
         Column("较上季度", "pp", width=0.22),
     )
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 def sla_chart(
@@ -293,7 +260,7 @@ def sla_chart(
 
 def handling(sec: Section) -> None:
     """Handling speed and flow: medians, handoffs, reopen, escalation."""
-    _say(sec, "handling", text.handling(sec))
+    say(sec, "handling", text.handling(sec))
 
 
 def handling_table(
@@ -307,7 +274,7 @@ def handling_table(
 
 def backlog(sec: Section) -> None:
     """Tickets still open at period end, with their ageing."""
-    _say(sec, "backlog", text.backlog(sec))
+    say(sec, "backlog", text.backlog(sec))
 
 
 def backlog_table(
@@ -333,7 +300,7 @@ def backlog_table(
         Column("上季度末（件）", "int", width=0.25),
     )
     note = "注：账龄为季度末与受理时间之差；“1-3天”含3天，“3-7天”含7天。"
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 # -- delivery and archiving -----------------------------------------------------------------
@@ -341,7 +308,7 @@ def backlog_table(
 
 def delivery(sec: Section) -> None:
     """On-site delivery: key nodes, acceptance, dissatisfaction, extra-fee complaints."""
-    _say(sec, "delivery", text.delivery(sec))
+    say(sec, "delivery", text.delivery(sec))
 
 
 def delivery_table(
@@ -352,7 +319,7 @@ def delivery_table(
 
 def archive(sec: Section) -> None:
     """Archiving of tickets and on-site service records within the limit."""
-    _say(sec, "archive", text.archive(sec))
+    say(sec, "archive", text.archive(sec))
 
 
 def archive_table(

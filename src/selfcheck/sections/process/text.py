@@ -45,9 +45,9 @@ from selfcheck.sections.process.terms import (
 def overview(sec: Section) -> str:
     """The section's opening paragraph: what was measured and what falls short."""
     metrics = [_labelled(m) for m in sec.result.metrics]
-    with_target = [m for m in metrics if m.target is not None and m.has_value]
+    tally = phrases.target_tally(metrics)
+    with_target, missed = tally.evaluated, tally.missed
     no_data = [m for m in metrics if m.target is not None and not m.has_value]
-    missed = [m for m in with_target if m.status == STATUS_MISSED]
     total = phrases.metric(sec, "tickets.total")
     intro = (
         f"本季度（{sec.period.range_zh}）服务流程运行效能按受理、处理、交付、归档四个环节开展自查"
@@ -78,10 +78,7 @@ def overview(sec: Section) -> str:
     if not missed and not no_data:
         text += f"设有目标的流程指标共{counted}项，均达到目标。"
     else:
-        text += (
-            f"设有目标的流程指标共{counted}项，其中达标{len(with_target) - len(missed)}项、"
-            f"未达标{len(missed)}项"
-        )
+        text += f"设有目标的流程指标共{counted}项，其中达标{tally.met}项、未达标{len(missed)}项"
         if no_data:
             text += f"、因数据缺失无法评价{len(no_data)}项"
         text += "。"
@@ -221,9 +218,7 @@ def sla(sec: Section, pending: float) -> str:
             f"{lv}工单时效达标率{fmt.value(m.value, 'rate')}"
             f"（按时办结{phrases.count(met)}件、超时{phrases.count(breached)}件）"
         )
-        status = fmt.status_phrase(m)
-        if status:
-            s += f"，{status}"
+        s += phrases.status_clause(m)
         change = _changes(m)
         if change:
             s += f"，{change}"
@@ -345,9 +340,7 @@ def delivery(sec: Section) -> str:
             f"服务过程关键节点完成率为{fmt.value(node.value, 'rate')}"
             f"（应完成节点{phrases.count(node.denominator)}个，已完成{phrases.count(node.numerator)}个）"
         )
-        status = fmt.status_phrase(node)
-        if status:
-            s += f"，{status}"
+        s += phrases.status_clause(node)
         change = _changes(node)
         if change:
             s += f"，{change}"

@@ -31,8 +31,10 @@ from selfcheck.sections.common import (
     computed,
     metric_frame,
     metric_table,
+    say,
     store,
 )
+from selfcheck.sections.options import keep_columns
 from selfcheck.sections.system import charts as system_charts
 from selfcheck.sections.system import text
 from selfcheck.sections.system.terms import (
@@ -45,8 +47,6 @@ from selfcheck.sections.system.terms import (
     Frames,
     _frames,
     _recovered,
-    _say,
-    _table,
     _time_zh,
     area_facts,
     fact_rows,
@@ -105,12 +105,12 @@ def _facts(sec: Section, area: str, caption: str) -> None:
 
 def overview(sec: Section) -> None:
     """The section's opening paragraph: what was examined and what falls short."""
-    _say(sec, "overview", text.overview(sec))
+    say(sec, "overview", text.overview(sec))
 
 
 def team(sec: Section) -> None:
     """Headcount and roles, tenure, certification, languages, turnover."""
-    _say(sec, "team", text.team(sec))
+    say(sec, "team", text.team(sec))
 
 
 def team_table(
@@ -135,7 +135,7 @@ def team_facts(sec: Section, *, caption: str = "队伍建设补充情况") -> No
 
 def training(sec: Section) -> None:
     """Sessions, hours, coverage of frontline staff, pass rate."""
-    _say(sec, "training", text.training(sec, _f(sec).attendances))
+    say(sec, "training", text.training(sec, _f(sec).attendances))
 
 
 def _trained(sec: Section) -> bool:
@@ -201,7 +201,7 @@ def topics_table(
         rows = [r[:-1] for r in rows]
         note += "；培训数据未记录考核结果。"
         columns = None if columns is None else [c for c in columns if c != "考核合格率"]
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 # -- standards and systems ------------------------------------------------------------------
@@ -210,7 +210,7 @@ def topics_table(
 def standards(sec: Section) -> None:
     """The analyst's material on service standards (a warning when there is none)."""
     paragraph, warning = text.standards(sec)
-    _say(sec, "standards", paragraph)
+    say(sec, "standards", paragraph)
     if warning is not None:
         sec.warn(warning)
 
@@ -224,7 +224,7 @@ def standards_table(sec: Section, *, caption: str = "服务标准体系建设情
 
 def systems(sec: Section) -> None:
     """Incidents, major ones, repair time, interruptions and the longest one."""
-    _say(sec, "systems", text.systems(sec, _f(sec).durations))
+    say(sec, "systems", text.systems(sec, _f(sec).durations))
 
 
 def systems_table(
@@ -269,7 +269,7 @@ def incident_table(
         Column("持续时长", "figure", width=0.16),
     )
     note = f"注：列出全部重大故障和中断服务时间最长的{top}次故障；未恢复的故障持续时长计至季度末。"
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 def incident_chart(
@@ -301,7 +301,7 @@ def systems_facts(sec: Section, *, caption: str = "系统保障补充情况") ->
 def peak(sec: Section) -> None:
     """The busiest day against the daily average, and the peak days."""
     f = _f(sec)
-    _say(sec, "peak", text.peak(sec, f.daily, f.is_peak))
+    say(sec, "peak", text.peak(sec, f.daily, f.is_peak))
 
 
 def daily_chart(sec: Section, *, caption: str = "每日工单受理量", height_in: float = 2.9) -> None:
@@ -315,7 +315,7 @@ def peak_phone(sec: Section) -> None:
     """Phone service on peak days against the other days."""
     f = _f(sec)
     if f.daily is not None:
-        _say(sec, "peak_phone", text.peak_phone(sec, f.phone, f.phone_missing))
+        say(sec, "peak_phone", text.peak_phone(sec, f.phone, f.phone_missing))
 
 
 def peak_phone_table(
@@ -355,4 +355,4 @@ def peak_phone_table(
         f"注：请求人工来电不含排队不足{fmt.number(th.short_abandon_seconds, 0)}秒即挂断的短时放弃，"
         "接通率口径与“服务响应速度”一节相同。"
     )
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)

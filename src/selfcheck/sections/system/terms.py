@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
 from selfcheck import fmt
 from selfcheck.analyst import Fact, FactsFile, load_facts
 from selfcheck.blocks import Column
-from selfcheck.errors import SectionError
 from selfcheck.metrics import peaks, people
 from selfcheck.metrics import system as system_metrics
 from selfcheck.metrics.base import Metric
@@ -192,37 +190,3 @@ def _frames(sec: Section) -> Frames:
         phone,
         missing,
     )
-
-
-# -- block helpers ------------------------------------------------------------------------
-
-
-def _table(
-    sec: Section,
-    caption: str,
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[Any]],
-    keep: Sequence[str] | None,
-    note: str | None = None,
-) -> None:
-    """A table with only the columns named in ``keep`` (all when None; the first column
-    always), their widths scaled to the full width."""
-    if keep is not None:
-        names = [c.name for c in columns]
-        unknown = [k for k in keep if k not in names]
-        if unknown:
-            raise SectionError(
-                f"表“{caption}”没有这些列：{'、'.join(unknown)}；可选的列："
-                f"{'、'.join(names[1:])} (unknown columns)"
-            )
-        chosen = [0, *(i for i in range(1, len(columns)) if names[i] in keep)]
-        if len(chosen) < len(columns):
-            total = sum(columns[i].width or 0.0 for i in chosen) or 1.0
-            columns = [replace(columns[i], width=(columns[i].width or 0.0) / total) for i in chosen]
-            rows = [[r[i] for i in chosen] for r in rows]
-    sec.table(caption, columns, rows, note=note)
-
-
-def _say(sec: Section, slot: str, paragraph: str | None) -> None:
-    if paragraph is not None:
-        sec.narrative(slot, paragraph)
