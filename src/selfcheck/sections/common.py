@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from selfcheck import charts, fmt
-from selfcheck.blocks import Column, SectionResult, Table
+from selfcheck.blocks import Column, Figure, SectionResult, Table
 from selfcheck.errors import SectionError
 from selfcheck.metrics.base import Measure, Metric
 from selfcheck.metrics.evaluate import evaluate
@@ -40,6 +40,7 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "shortfall_sentence",
     "shortfalls",
     "store",
+    "trend_figure",
 ]
 
 T = TypeVar("T")
@@ -331,6 +332,28 @@ def figure_size(sec: Section, size: tuple[float, float]) -> tuple[float, float]:
             section=sec.definition.id,
         )
     return width, height
+
+
+TREND_NOTE = "注：虚线为目标值，红点为未达到目标的季度；缺少数据的季度不画点。"
+
+
+def trend_figure(
+    sec: Section,
+    caption: str,
+    metrics: Callable[[], Sequence[Metric]],
+    size: tuple[float, float] | None = None,
+) -> Figure | None:
+    """The last five quarters of ``metrics()``, one panel each (nothing when none has a
+    trend); ``size`` None: 2.1 inches of height per row of two panels. A wrong ``size``
+    fails before the metrics are looked up."""
+    if size is not None:
+        figure_size(sec, size)  # a wrong size fails before anything is drawn
+    fig = charts.trend_panels(list(metrics()))
+    if fig is None:
+        return None
+    if size is not None:
+        fig.set_size_inches(*size)
+    return sec.figure(fig, caption, note=TREND_NOTE)
 
 
 def figure(sec: Section, size: tuple[float, float], ncols: int = 1):
