@@ -27,12 +27,11 @@ from selfcheck.metrics.catalogue import definition_text, lookup
 from selfcheck.quality import load_quality, load_unused_files
 from selfcheck.schema import DATASETS
 from selfcheck.section import Section
-from selfcheck.sections.common import earlier_results
+from selfcheck.sections.common import computed, earlier_results, store
 from selfcheck.sections.options import pick_columns
 from selfcheck.versions import package_versions
 
 SECTION_ID = "appendix"
-_STATE = "_appendix_inputs"
 
 DEFINITION_COLUMNS = (
     Column("编号", width=0.25),
@@ -69,7 +68,7 @@ def compute(sec: Section) -> pd.DataFrame:
     """Read the other sections' results and the data-quality record once; the frame lists
     the results read (section, saved by, time)."""
     inputs = Inputs(earlier_results(sec), load_quality(sec.config), load_unused_files(sec.config))
-    setattr(sec, _STATE, inputs)
+    store(sec, "inputs", inputs)
     return pd.DataFrame(
         {
             "章节": [r.title for r in inputs.results],
@@ -82,14 +81,7 @@ def compute(sec: Section) -> pd.DataFrame:
 
 
 def _inputs(sec: Section) -> Inputs:
-    found = getattr(sec, _STATE, None)
-    if found is None:
-        raise SectionError(
-            "请先运行本节的计算单元 appendix.compute(sec)，再运行各内容单元"
-            " (run appendix.compute(sec) first)",
-            section=SECTION_ID,
-        )
-    return found
+    return computed(sec, "inputs")
 
 
 def _table(

@@ -5,12 +5,13 @@ notebook cells, and a chart of a given size. Phrases are in :mod:`.phrases`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import pandas as pd
 
 from selfcheck import charts, fmt
-from selfcheck.blocks import Column, SectionResult, Table
+from selfcheck.blocks import Column, Figure, SectionResult, Table
 from selfcheck.errors import SectionError
 from selfcheck.metrics.base import Measure, Metric
 from selfcheck.metrics.evaluate import evaluate
@@ -24,6 +25,7 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "all_metrics",
     "cached",
     "compute_with_history",
+    "computed",
     "earlier_results",
     "figure",
     "figure_size",
@@ -33,9 +35,12 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "metric_table",
     "reset_cache",
     "sampled_cells",
+    "say",
     "select_columns",
     "shortfall_sentence",
     "shortfalls",
+    "store",
+    "trend_figure",
 ]
 
 T = TypeVar("T")
@@ -119,15 +124,46 @@ def metric_table(
     caption: str,
     metrics: Sequence[Metric],
     columns: Sequence[str] = METRIC_COLUMN_NAMES,
+    *,
+    widths: Sequence[float] | None = None,
+    group_reasons: bool = False,
 ) -> Table:
     """The table of metrics: one row per metric; ``columns`` (names of
-    :data:`METRIC_COLUMNS`, in any order) chooses and orders the columns."""
-    missing = [m for m in metrics if not m.has_value and m.reason]
-    note = None
-    if missing:
-        note = "注：" + "；".join(f"{m.name}无数据（{m.reason}）" for m in missing) + "。"
-    cols, rows = select_columns(sec, caption, METRIC_COLUMNS, metric_rows(metrics), columns)
+    :data:`METRIC_COLUMNS`, in any order) chooses and orders the columns.
+
+    ``widths`` replaces the widths of :data:`METRIC_COLUMNS` (one per column, before
+    ``columns`` chooses). The note names each metric without data and its reason; with
+    ``group_reasons`` it gives each reason once (``注：A、B无数据（r）。``, or
+    ``注：以上指标均无数据（r）。`` when no metric has data for one reason)."""
+    table_columns = METRIC_COLUMNS
+    if widths is not None:
+        table_columns = tuple(
+            replace(c, width=w) for c, w in zip(METRIC_COLUMNS, widths, strict=True)
+        )
+    note = _missing_note(metrics, group_reasons)
+    cols, rows = select_columns(sec, caption, table_columns, metric_rows(metrics), columns)
     return sec.table(caption, cols, rows, note=note)
+
+
+def _missing_note(metrics: Sequence[Metric], group_reasons: bool) -> str | None:
+    reasons: dict[str, list[str]] = {}
+    for m in metrics:
+        if not m.has_value and m.reason:
+            reasons.setdefault(m.reason, []).append(m.name)
+    if not reasons:
+        return None
+    if not group_reasons:
+        missing = [(m.name, m.reason) for m in metrics if not m.has_value and m.reason]
+        return "注：" + "；".join(f"{name}无数据（{r}）" for name, r in missing) + "。"
+    if len(reasons) == 1 and sum(len(v) for v in reasons.values()) == len(metrics):
+        return f"注：以上指标均无数据（{next(iter(reasons))}）。"
+    return "注：" + "；".join(f"{'、'.join(n)}无数据（{r}）" for r, n in reasons.items()) + "。"
+
+
+def say(sec: Section, slot: str, paragraph: str | None) -> None:
+    """The paragraph of ``slot``; nothing when the section leaves it out (``None``)."""
+    if paragraph is not None:
+        sec.narrative(slot, paragraph)
 
 
 def select_columns(
@@ -238,6 +274,33 @@ def reset_cache(sec: Section) -> None:
     setattr(sec, _CACHE_ATTRIBUTE, {})
 
 
+_COMPUTED_ATTRIBUTE = "_sections_computed"
+
+
+def store(sec: Section, key: str, value: T) -> T:
+    """Keep what ``compute`` worked out beyond the metrics (read back by :func:`computed`)."""
+    kept: dict[str, Any] | None = getattr(sec, _COMPUTED_ATTRIBUTE, None)
+    if kept is None:
+        kept = {}
+        setattr(sec, _COMPUTED_ATTRIBUTE, kept)
+    kept[key] = value
+    return value
+
+
+def computed(sec: Section, key: str) -> Any:
+    """What ``compute`` kept under ``key``; a :class:`SectionError` asking to run the
+    section's compute cell first when it has not run."""
+    kept: dict[str, Any] = getattr(sec, _COMPUTED_ATTRIBUTE, None) or {}
+    if key not in kept:
+        section = sec.definition.id
+        raise SectionError(
+            f"请先运行本节的计算单元 {section}.compute(sec)，再运行各内容单元"
+            f" (run {section}.compute(sec) first)",
+            section=section,
+        )
+    return kept[key]
+
+
 def earlier_results(sec: Section) -> list[SectionResult]:
     """Stored results of the sections that run before this one (those not ``after_all``);
     refuses to go on over a missing, failed or stale one (``Section.read_results``)."""
@@ -269,6 +332,28 @@ def figure_size(sec: Section, size: tuple[float, float]) -> tuple[float, float]:
             section=sec.definition.id,
         )
     return width, height
+
+
+TREND_NOTE = "注：虚线为目标值，红点为未达到目标的季度；缺少数据的季度不画点。"
+
+
+def trend_figure(
+    sec: Section,
+    caption: str,
+    metrics: Callable[[], Sequence[Metric]],
+    size: tuple[float, float] | None = None,
+) -> Figure | None:
+    """The last five quarters of ``metrics()``, one panel each (nothing when none has a
+    trend); ``size`` None: 2.1 inches of height per row of two panels. A wrong ``size``
+    fails before the metrics are looked up."""
+    if size is not None:
+        figure_size(sec, size)  # a wrong size fails before anything is drawn
+    fig = charts.trend_panels(list(metrics()))
+    if fig is None:
+        return None
+    if size is not None:
+        fig.set_size_inches(*size)
+    return sec.figure(fig, caption, note=TREND_NOTE)
 
 
 def figure(sec: Section, size: tuple[float, float], ncols: int = 1):

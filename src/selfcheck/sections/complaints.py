@@ -31,7 +31,15 @@ from selfcheck.sections.common import (
     metric_table,
     select_columns,
 )
-from selfcheck.sections.phrases import count_change, metric, pick, pick_by_id, shortfalls
+from selfcheck.sections.phrases import (
+    change_clause,
+    count_change,
+    metric,
+    pick,
+    pick_by_id,
+    shortfalls,
+    status_clause,
+)
 
 COMPLAINT_IDS = (
     "complaints.total",
@@ -290,12 +298,7 @@ def handling_text(sec: Section) -> Paragraph | None:
         if not x.has_value:
             continue
         s = f"{HANDLING_LABELS.get(mid, x.name)}为{fmt.value(x.value, x.unit)}"
-        status = fmt.status_phrase(x)
-        if status:
-            s += f"，{status}"
-        change = fmt.change_phrase(x)
-        if change:
-            s += f"，{change}"
+        s += status_clause(x) + change_clause(x)
         pieces.append(s)
     text = "；".join(pieces) + "。" if pieces else ""
     res = m["complaints.resolution_rate"]

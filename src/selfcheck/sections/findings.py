@@ -18,12 +18,11 @@ from selfcheck.blocks import Column
 from selfcheck.errors import SectionError
 from selfcheck.problems import Problem, find_problems
 from selfcheck.section import Section
-from selfcheck.sections.common import all_metrics
+from selfcheck.sections.common import all_metrics, computed, store
 from selfcheck.sections.options import pick_columns
 
 SECTION_ID = "findings"
 LEVELS = ("严重", "较重", "一般")
-_STATE = "_findings_problems"
 
 PROBLEM_COLUMNS = (
     Column("序号", "int", width=0.07),
@@ -50,7 +49,7 @@ def problems_of(sec: Section) -> list[Problem]:
 def compute(sec: Section) -> pd.DataFrame:
     """Find the problems once; the frame shows them in the notebook."""
     problems = problems_of(sec)
-    setattr(sec, _STATE, problems)
+    store(sec, "problems", problems)
     return pd.DataFrame(
         {
             "问题": [p.title for p in problems],
@@ -64,14 +63,7 @@ def compute(sec: Section) -> pd.DataFrame:
 
 
 def _problems(sec: Section) -> list[Problem]:
-    found = getattr(sec, _STATE, None)
-    if found is None:
-        raise SectionError(
-            "请先运行本节的计算单元 findings.compute(sec)，再运行各内容单元"
-            " (run findings.compute(sec) first)",
-            section=SECTION_ID,
-        )
-    return found
+    return computed(sec, "problems")
 
 
 def overview(sec: Section) -> None:

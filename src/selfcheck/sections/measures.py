@@ -18,16 +18,14 @@ import pandas as pd
 from selfcheck import fmt
 from selfcheck.analyst import OPEN_STATUSES, analyst_file, load_measures
 from selfcheck.blocks import Column
-from selfcheck.errors import SectionError
 from selfcheck.period import Period
 from selfcheck.problems import Problem
 from selfcheck.section import Section
-from selfcheck.sections.common import all_metrics
+from selfcheck.sections.common import all_metrics, computed, store
 from selfcheck.sections.findings import problems_of
 from selfcheck.sections.options import pick_columns
 
 SECTION_ID = "measures"
-_STATE = "_measures_figures"
 
 MEASURE_COLUMNS = (
     Column("问题", width=0.17),
@@ -108,23 +106,16 @@ def compute(sec: Section) -> pd.DataFrame:
             follow_up.append(
                 (name, item.measure, item.owner, fmt.date_zh(item.due), item.status, state)
             )
-    setattr(
+    store(
         sec,
-        _STATE,
+        "figures",
         Figures(problems, path, rows, missing, previous, follow_up, done, still_open, resolved),
     )
     return pd.DataFrame(rows, columns=[c.name for c in MEASURE_COLUMNS])
 
 
 def _figures(sec: Section) -> Figures:
-    found = getattr(sec, _STATE, None)
-    if found is None:
-        raise SectionError(
-            "请先运行本节的计算单元 measures.compute(sec)，再运行各内容单元"
-            " (run measures.compute(sec) first)",
-            section=SECTION_ID,
-        )
-    return found
+    return computed(sec, "figures")
 
 
 def overview(sec: Section) -> None:

@@ -8,6 +8,7 @@ option fails in that cell with a message naming what is allowed, and adds nothin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from selfcheck import charts
@@ -39,6 +40,32 @@ def pick_columns(
         )
     index = [names.index(w) for w in wanted]
     return tuple(columns[i] for i in index), [tuple(r[i] for i in index) for r in rows]
+
+
+def keep_columns(
+    sec: Section,
+    caption: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    keep: Sequence[str] | None,
+    note: str | None = None,
+) -> None:
+    """Add a table with only the columns named in ``keep`` (all when None; the first column
+    always, the others in the table's order), their widths scaled to the full width."""
+    if keep is not None:
+        names = [c.name for c in columns]
+        unknown = [k for k in keep if k not in names]
+        if unknown:
+            raise SectionError(
+                f"表“{caption}”没有这些列：{'、'.join(unknown)}；可选的列："
+                f"{'、'.join(names[1:])} (unknown columns)"
+            )
+        chosen = [0, *(i for i in range(1, len(columns)) if names[i] in keep)]
+        if len(chosen) < len(columns):
+            total = sum(columns[i].width or 0.0 for i in chosen) or 1.0
+            columns = [replace(columns[i], width=(columns[i].width or 0.0) / total) for i in chosen]
+            rows = [[r[i] for i in chosen] for r in rows]
+    sec.table(caption, columns, rows, note=note)
 
 
 def check_size(sec: Section, size: Sequence[float] | None) -> tuple[float, float] | None:

@@ -95,6 +95,14 @@ def significant_changes(rows: Sequence[tuple[str, Metric, Metric | None]], what:
     return "从变化看，" + "，".join(significant) + "，变化在统计上显著（p<0.05）" + rest
 
 
+# -- counts ------------------------------------------------------------------------------------
+
+
+def count(v: float | None) -> str:
+    """A count as the report writes it: ``1,204``."""
+    return fmt.value(v, "count")
+
+
 # -- changes of counts --------------------------------------------------------------------------
 
 
@@ -125,8 +133,7 @@ def stock_change(now: float, before: float | None, unit: str = "件") -> str:
     if d == 0:
         return "与上季度末持平"
     word = "增加" if d > 0 else "减少"
-    count = fmt.value(before, "count")
-    return f"较上季度末（{count}{unit}）{word}{fmt.value(abs(d), 'count')}{unit}"
+    return f"较上季度末（{count(before)}{unit}）{word}{count(abs(d))}{unit}"
 
 
 # -- targets ------------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from selfcheck import charts, fmt
+from selfcheck import fmt
 from selfcheck.blocks import Figure, Paragraph
 from selfcheck.metrics import satisfaction as satisfaction_metrics
 from selfcheck.metrics.base import Measure
 from selfcheck.period import Period
 from selfcheck.section import Section
 from selfcheck.sections import complaints
-from selfcheck.sections.common import compute_with_history, figure_size, metric_frame, reset_cache
+from selfcheck.sections.common import compute_with_history, metric_frame, reset_cache, trend_figure
 from selfcheck.sections.phrases import metric, target_tally
 from selfcheck.sections.survey import metrics_by_id
 
@@ -100,15 +100,9 @@ def trend_chart(
     """The last five quarters of the metrics ``ids`` (those with two quarters or more), one
     panel each; ``size`` None: 2.1 inches of height per row of two panels."""
     chosen = [metric(sec, i) for i in ids]
-    if size is not None:
-        figure_size(sec, size)  # a wrong size fails before anything is drawn
-    fig = charts.trend_panels([x for x in chosen if sum(v is not None for _, v in x.trend) >= 2])
-    if fig is None:
-        return None
-    if size is not None:
-        fig.set_size_inches(*size)
-    return sec.figure(
-        fig,
+    return trend_figure(
+        sec,
         "近五个季度满意度与投诉主要指标",
-        note="注：虚线为目标值，红点为未达到目标的季度；缺少数据的季度不画点。",
+        lambda: [x for x in chosen if sum(v is not None for _, v in x.trend) >= 2],
+        size,
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from selfcheck import charts, fmt
+from selfcheck import fmt
 from selfcheck.blocks import Column, Figure, Paragraph, SectionResult, Table
 from selfcheck.metrics.base import STATUS_MET, STATUS_MISSED, STATUS_NO_DATA, Metric
 from selfcheck.problems import Problem, find_problems
@@ -20,10 +20,10 @@ from selfcheck.section import Section
 from selfcheck.sections.common import (
     cached,
     earlier_results,
-    figure_size,
     metric_frame,
     reset_cache,
     select_columns,
+    trend_figure,
 )
 
 SECTION_ID = "summary"
@@ -145,15 +145,9 @@ def shortfalls_chart(
 ) -> Figure | None:
     """The last five quarters of the ``panels`` worst shortfalls, one panel each;
     ``size`` None: 2.1 inches of height per row of two panels."""
-    if size is not None:
-        figure_size(sec, size)  # a wrong size fails before anything is drawn
-    fig = charts.trend_panels([p.metric for p in _problems(sec)[:panels]])
-    if fig is None:
-        return None
-    if size is not None:
-        fig.set_size_inches(*size)
-    return sec.figure(
-        fig,
+    return trend_figure(
+        sec,
         "主要未达标指标近五个季度走势",
-        note="注：虚线为目标值，红点为未达到目标的季度；缺少数据的季度不画点。",
+        lambda: [p.metric for p in _problems(sec)[:panels]],
+        size,
     )

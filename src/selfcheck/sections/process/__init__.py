@@ -20,22 +20,21 @@ belong to the section 服务响应速度, ``tickets.peak_ratio`` to 服务体系
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
 
 import pandas as pd
 
 from selfcheck import fmt
 from selfcheck.blocks import Column
-from selfcheck.errors import SectionError
 from selfcheck.metrics import tickets as ticket_metrics
 from selfcheck.metrics import visits as visit_metrics
 from selfcheck.metrics.base import Measure, Metric
 from selfcheck.period import Period
 from selfcheck.schema import LEVEL_ZH, LEVELS
 from selfcheck.section import Section
-from selfcheck.sections.common import METRIC_COLUMNS as COMMON_METRIC_COLUMNS
-from selfcheck.sections.common import compute_with_history, metric_frame, metric_rows
+from selfcheck.sections import phrases
+from selfcheck.sections.common import compute_with_history, metric_frame, say
+from selfcheck.sections.common import metric_table as common_metric_table
+from selfcheck.sections.options import keep_columns
 from selfcheck.sections.process import charts as process_charts
 from selfcheck.sections.process import text
 from selfcheck.sections.process.terms import (
@@ -53,9 +52,7 @@ from selfcheck.sections.process.terms import (
     _category_rows,
     _channel_rows,
     _clock_phrase,
-    _count,
     _duration,
-    _m,
     _no_tickets,
     _pending,
     _pick,
@@ -66,10 +63,7 @@ INTAKE_TABLE = ("tickets.total", *INTAKE_IDS)
 
 # The columns of common.METRIC_COLUMNS with more room for figures and status, so that
 # 100.0%, ≤10.0%, 无标准 and 首次响应时长中位数 do not wrap at the report's width.
-METRIC_COLUMNS = tuple(
-    replace(c, width=w)
-    for c, w in zip(COMMON_METRIC_COLUMNS, (0.25, 0.13, 0.14, 0.10, 0.19, 0.19), strict=True)
-)
+METRIC_WIDTHS = (0.25, 0.13, 0.14, 0.10, 0.19, 0.19)
 
 
 def open_section(period: str, params_path: str) -> Section:
@@ -101,53 +95,7 @@ def compute(sec: Section) -> pd.DataFrame:
 def metric_table(sec: Section, caption: str, metrics: Sequence[Metric]) -> None:
     """A metric table (as common.metric_table, wider figure columns) whose note gives each
     reason for missing figures once."""
-    reasons: dict[str, list[str]] = {}
-    for m in metrics:
-        if not m.has_value and m.reason:
-            reasons.setdefault(m.reason, []).append(m.name)
-    note = None
-    if reasons:
-        missing = sum(len(v) for v in reasons.values())
-        if len(reasons) == 1 and missing == len(metrics):
-            note = f"注：以上指标均无数据（{next(iter(reasons))}）。"
-        else:
-            note = (
-                "注："
-                + "；".join(f"{'、'.join(names)}无数据（{r}）" for r, names in reasons.items())
-                + "。"
-            )
-    sec.table(caption, METRIC_COLUMNS, metric_rows(metrics), note=note)
-
-
-def _table(
-    sec: Section,
-    caption: str,
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[Any]],
-    keep: Sequence[str] | None,
-    note: str | None = None,
-) -> None:
-    """A table with only the columns named in ``keep`` (all when None; the first column
-    always), their widths scaled to the full width."""
-    if keep is not None:
-        names = [c.name for c in columns]
-        unknown = [k for k in keep if k not in names]
-        if unknown:
-            raise SectionError(
-                f"表“{caption}”没有这些列：{'、'.join(unknown)}；可选的列："
-                f"{'、'.join(names[1:])} (unknown columns)"
-            )
-        chosen = [0, *(i for i in range(1, len(columns)) if names[i] in keep)]
-        if len(chosen) < len(columns):
-            total = sum(columns[i].width or 0.0 for i in chosen) or 1.0
-            columns = [replace(columns[i], width=(columns[i].width or 0.0) / total) for i in chosen]
-            rows = [[r[i] for i in chosen] for r in rows]
-    sec.table(caption, columns, rows, note=note)
-
-
-def _say(sec: Section, slot: str, paragraph: str | None) -> None:
-    if paragraph is not None:
-        sec.narrative(slot, paragraph)
+    common_metric_table(sec, caption, metrics, widths=METRIC_WIDTHS, group_reasons=True)
 
 
 # -- overview and intake --------------------------------------------------------------------
@@ -155,12 +103,12 @@ def _say(sec: Section, slot: str, paragraph: str | None) -> None:
 
 def overview(sec: Section) -> None:
     """The section's opening paragraph: what was measured and what falls short."""
-    _say(sec, "overview", text.overview(sec))
+    say(sec, "overview", text.overview(sec))
 
 
 def intake(sec: Section) -> None:
     """Tickets received, the channels they came by, bot resolution, transfer, repeats."""
-    _say(sec, "intake", text.intake(sec, _channel_rows(sec)))
+    say(sec, "intake", text.intake(sec, _channel_rows(sec)))
 
 
 def channel_table(
@@ -171,7 +119,7 @@ def channel_table(
     rows = _channel_rows(sec)
     if _no_tickets(sec) is not None or not rows:
         return
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     table_rows = [(r["label"], r["count"], r["share"], r["previous"], r["delta"]) for r in rows]
     table_rows.append(
         ("合计", total.value, 1.0 if total.value else None, 1.0 if total.previous else None, None)
@@ -186,7 +134,7 @@ def channel_table(
         Column("上季度占比", "rate", width=0.19),
         Column("占比变化", "pp", width=0.23),
     )
-    _table(sec, caption, spec, table_rows, columns, note)
+    keep_columns(sec, caption, spec, table_rows, columns, note)
 
 
 def channel_chart(
@@ -213,7 +161,7 @@ def intake_table(
 
 def categories(sec: Section, *, top: int = TOP_CATEGORIES) -> None:
     """The leading problem categories (and their rise on last quarter)."""
-    _say(sec, "categories", text.categories(sec, _category_rows(sec), top))
+    say(sec, "categories", text.categories(sec, _category_rows(sec), top))
 
 
 def category_table(
@@ -228,7 +176,7 @@ def category_table(
     note = "注：占比为该类别工单占本季度工单总量的比例；占比变化以百分点计。"
     if len(rows) > top:
         rest = sum(r["count"] for r in rows[top:])
-        note += f"其余{len(rows) - top}个类别合计{_count(rest)}件，未列出。"
+        note += f"其余{len(rows) - top}个类别合计{phrases.count(rest)}件，未列出。"
     spec = (
         Column("序号", "int", width=0.1),
         Column("问题类别", width=0.34),
@@ -239,7 +187,7 @@ def category_table(
     body = [
         (i, r["label"], r["count"], r["share"], r["delta"]) for i, r in enumerate(rows[:top], 1)
     ]
-    _table(sec, caption, spec, body, columns, note)
+    keep_columns(sec, caption, spec, body, columns, note)
 
 
 # -- handling -----------------------------------------------------------------------------
@@ -247,11 +195,11 @@ def category_table(
 
 def sla(sec: Section) -> None:
     """The SLA levels, the clock, attainment per level (without tickets: why not)."""
-    _say(sec, "sla", text.sla(sec, _pending(sec)))
+    say(sec, "sla", text.sla(sec, _pending(sec)))
 
 
 def _sla_metrics(sec: Section) -> list[Metric] | None:
-    metrics = [_m(sec, i) for i in SLA_IDS]
+    metrics = [phrases.metric(sec, i) for i in SLA_IDS]
     if _no_tickets(sec) is not None or not any(m.has_value for m in metrics):
         return None
     return metrics
@@ -298,7 +246,7 @@ def sla_table(sec: Section, *, caption: str = "工单分级处理时效达标情
         Column("状态", "status", width=0.1),
         Column("较上季度", "pp", width=0.22),
     )
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 def sla_chart(
@@ -312,7 +260,7 @@ def sla_chart(
 
 def handling(sec: Section) -> None:
     """Handling speed and flow: medians, handoffs, reopen, escalation."""
-    _say(sec, "handling", text.handling(sec))
+    say(sec, "handling", text.handling(sec))
 
 
 def handling_table(
@@ -326,15 +274,15 @@ def handling_table(
 
 def backlog(sec: Section) -> None:
     """Tickets still open at period end, with their ageing."""
-    _say(sec, "backlog", text.backlog(sec))
+    say(sec, "backlog", text.backlog(sec))
 
 
 def backlog_table(
     sec: Section, *, caption: str = "期末未结工单账龄分布", columns: Sequence[str] | None = None
 ) -> None:
     """Open tickets at period end by age, with last quarter's (when there are any)."""
-    b = _m(sec, "tickets.backlog")
-    ages = [_m(sec, i) for i in AGE_IDS]
+    b = phrases.metric(sec, "tickets.backlog")
+    ages = [phrases.metric(sec, i) for i in AGE_IDS]
     if _no_tickets(sec) is not None or not b.has_value or not b.value:
         return
     if not all(a.has_value for a in ages):
@@ -352,7 +300,7 @@ def backlog_table(
         Column("上季度末（件）", "int", width=0.25),
     )
     note = "注：账龄为季度末与受理时间之差；“1-3天”含3天，“3-7天”含7天。"
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 # -- delivery and archiving -----------------------------------------------------------------
@@ -360,7 +308,7 @@ def backlog_table(
 
 def delivery(sec: Section) -> None:
     """On-site delivery: key nodes, acceptance, dissatisfaction, extra-fee complaints."""
-    _say(sec, "delivery", text.delivery(sec))
+    say(sec, "delivery", text.delivery(sec))
 
 
 def delivery_table(
@@ -371,7 +319,7 @@ def delivery_table(
 
 def archive(sec: Section) -> None:
     """Archiving of tickets and on-site service records within the limit."""
-    _say(sec, "archive", text.archive(sec))
+    say(sec, "archive", text.archive(sec))
 
 
 def archive_table(

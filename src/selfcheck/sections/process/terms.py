@@ -10,12 +10,12 @@ from dataclasses import replace
 import pandas as pd
 
 from selfcheck import fmt
-from selfcheck.errors import SectionError
 from selfcheck.metrics import tickets as ticket_metrics
 from selfcheck.metrics.base import Metric
 from selfcheck.metrics.catalogue import SLA_CLOCK_ZH
 from selfcheck.schema import CHANNEL_ZH, CHANNELS, LEVELS
 from selfcheck.section import Section
+from selfcheck.sections import phrases
 
 SECTION_ID = "process"
 
@@ -76,16 +76,6 @@ LABELS = {
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _m(sec: Section, metric_id: str) -> Metric:
-    try:
-        return sec.metric(metric_id)
-    except KeyError:
-        raise SectionError(
-            f"本节指标 {metric_id} 尚未计算，请先运行 process.compute(sec) 单元"
-            " (metrics not computed yet: run the compute cell first)"
-        ) from None
-
-
 def _labelled(m: Metric) -> Metric:
     """The metric with the label this section shows (for tables and sentences only)."""
     label = LABELS.get(m.metric_id)
@@ -93,7 +83,7 @@ def _labelled(m: Metric) -> Metric:
 
 
 def _pick(sec: Section, ids: Sequence[str]) -> list[Metric]:
-    return [_labelled(_m(sec, i)) for i in ids]
+    return [_labelled(phrases.metric(sec, i)) for i in ids]
 
 
 def _changes(m: Metric) -> str:
@@ -121,10 +111,6 @@ def _clause(m: Metric, *, label: str | None = None, changes: bool = True, detail
         if change:
             parts.append(change)
     return "，".join(parts)
-
-
-def _count(v: float | None) -> str:
-    return fmt.value(v, "count")
 
 
 def _duration(hours: float) -> str:
@@ -159,16 +145,6 @@ def _pp_change(now: float | None, before: float | None) -> str:
     return f"{'上升' if d > 0 else '下降'}{fmt.delta(abs(d), 'rate').lstrip('+')}"
 
 
-def _count_change(now: float, before: float | None, unit: str = "件") -> str:
-    if before is None or math.isnan(before):
-        return ""
-    d = now - before
-    if d == 0:
-        return "与上季度末持平"
-    word = "增加" if d > 0 else "减少"
-    return f"较上季度末（{_count(before)}{unit}）{word}{_count(abs(d))}{unit}"
-
-
 def _no_data_sentence(reason: str, what: str) -> str:
     """``本季度未提供工单数据 (tickets)，……无法计算。`` / ``本季度无工单数据（样本为0），……``."""
     if reason.startswith("未提供"):
@@ -180,7 +156,7 @@ def _no_data_sentence(reason: str, what: str) -> str:
 
 def _no_tickets(sec: Section) -> str | None:
     """The reason there are no tickets to describe, or None when there are."""
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     if not total.has_value:
         return total.reason or "未提供工单数据"
     if total.value == 0:
@@ -218,7 +194,7 @@ def _count_change_total(total: Metric) -> str:
     if d == 0:
         return "与上季度持平"
     word = "增加" if d > 0 else "减少"
-    return f"较上季度{word}{_count(abs(d))}件（{'增长' if d > 0 else '下降'}{fmt.percent(abs(d) / prev)}）"
+    return f"较上季度{word}{phrases.count(abs(d))}件（{'增长' if d > 0 else '下降'}{fmt.percent(abs(d) / prev)}）"
 
 
 # -- the figures of the tables and sentences, from the metrics ---------------------------
@@ -234,10 +210,10 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def _channel_rows(sec: Section) -> list[dict] | None:
     """Per channel: count, share, last quarter's share, change; None when unknown."""
-    metrics = [_m(sec, i) for i in CHANNEL_IDS]
+    metrics = [phrases.metric(sec, i) for i in CHANNEL_IDS]
     if not all(m.has_value for m in metrics):
         return None
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     mix = ticket_metrics.mix(
         pd.Series([m.value for m in metrics], index=list(CHANNELS), dtype=float),
         total.value,
@@ -253,7 +229,7 @@ def _category_rows(sec: Section) -> list[dict]:
     cats = [m for m in sec.result.metrics if m.metric_id.startswith(CATEGORY_PREFIX)]
     cats.sort(key=lambda m: (-(m.value or 0.0), m.metric_id))
     labels = [m.metric_id[len(CATEGORY_PREFIX) :] for m in cats]
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     mix = ticket_metrics.mix(
         pd.Series([m.value for m in cats], index=labels, dtype=float),
         total.value,
@@ -267,8 +243,8 @@ def _category_rows(sec: Section) -> list[dict]:
 
 def _pending(sec: Section) -> float:
     """Tickets at a level neither met nor breached (open with the limit not yet passed)."""
-    levels = [_m(sec, i) for i in LEVEL_IDS]
-    rates = [_m(sec, i) for i in SLA_IDS]
+    levels = [phrases.metric(sec, i) for i in LEVEL_IDS]
+    rates = [phrases.metric(sec, i) for i in SLA_IDS]
     return ticket_metrics.sla_pending(
         pd.Series([m.value if m.has_value else None for m in levels], index=LEVELS, dtype=float),
         pd.Series([m.denominator for m in rates], index=LEVELS, dtype=float),

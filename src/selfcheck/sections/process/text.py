@@ -12,6 +12,7 @@ from selfcheck import fmt
 from selfcheck.metrics.base import STATUS_MISSED
 from selfcheck.schema import LEVEL_ZH, LEVELS
 from selfcheck.section import Section
+from selfcheck.sections import phrases
 from selfcheck.sections.process.terms import (
     AGE_BUCKETS,
     AGE_IDS,
@@ -26,12 +27,9 @@ from selfcheck.sections.process.terms import (
     _changes,
     _clause,
     _clock_phrase,
-    _count,
-    _count_change,
     _count_change_total,
     _duration,
     _labelled,
-    _m,
     _no_data_sentence,
     _no_tickets,
     _pick,
@@ -47,19 +45,19 @@ from selfcheck.sections.process.terms import (
 def overview(sec: Section) -> str:
     """The section's opening paragraph: what was measured and what falls short."""
     metrics = [_labelled(m) for m in sec.result.metrics]
-    with_target = [m for m in metrics if m.target is not None and m.has_value]
+    tally = phrases.target_tally(metrics)
+    with_target, missed = tally.evaluated, tally.missed
     no_data = [m for m in metrics if m.target is not None and not m.has_value]
-    missed = [m for m in with_target if m.status == STATUS_MISSED]
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     intro = (
         f"本季度（{sec.period.range_zh}）服务流程运行效能按受理、处理、交付、归档四个环节开展自查"
     )
     covered = []
     if total.has_value and total.value:
-        covered.append(f"工单{_count(total.value)}件")
-    completed = _m(sec, "visits.archive_late_rate").denominator
+        covered.append(f"工单{phrases.count(total.value)}件")
+    completed = phrases.metric(sec, "visits.archive_late_rate").denominator
     if completed:
-        covered.append(f"已完成的现场服务单{_count(completed)}单")
+        covered.append(f"已完成的现场服务单{phrases.count(completed)}单")
     if covered:
         intro += "，覆盖" + "、".join(covered)
     text = intro + "。"
@@ -68,7 +66,7 @@ def overview(sec: Section) -> str:
         no_tickets = _no_tickets(sec)
         if no_tickets is not None:
             reasons.append("本季度未受理工单" if no_tickets == NO_TICKETS else no_tickets)
-        visit_reason = _m(sec, VISIT_IDS[0]).reason or ""
+        visit_reason = phrases.metric(sec, VISIT_IDS[0]).reason or ""
         if visit_reason.startswith("未提供"):
             reasons.append(visit_reason)
         if reasons:
@@ -80,10 +78,7 @@ def overview(sec: Section) -> str:
     if not missed and not no_data:
         text += f"设有目标的流程指标共{counted}项，均达到目标。"
     else:
-        text += (
-            f"设有目标的流程指标共{counted}项，其中达标{len(with_target) - len(missed)}项、"
-            f"未达标{len(missed)}项"
-        )
+        text += f"设有目标的流程指标共{counted}项，其中达标{tally.met}项、未达标{len(missed)}项"
         if no_data:
             text += f"、因数据缺失无法评价{len(no_data)}项"
         text += "。"
@@ -99,8 +94,8 @@ def intake(sec: Section, rows: list[dict] | None) -> str:
     reason = _no_tickets(sec)
     if reason is not None:
         return _no_data_sentence(reason, "受理渠道构成及受理环节指标")
-    total = _m(sec, "tickets.total")
-    text = f"本季度共受理工单{_count(total.value)}件"
+    total = phrases.metric(sec, "tickets.total")
+    text = f"本季度共受理工单{phrases.count(total.value)}件"
     change = _count_change_total(total)
     if change:
         text += f"，{change}"
@@ -112,7 +107,7 @@ def intake(sec: Section, rows: list[dict] | None) -> str:
         text += f"工单来自{_zh(len(used))}个受理渠道，"
         text += (
             "、".join(
-                f"{r['label']}渠道{_count(r['count'])}件（占{fmt.percent(r['share'])}）"
+                f"{r['label']}渠道{phrases.count(r['count'])}件（占{fmt.percent(r['share'])}）"
                 for r in top
             )
             + f"居前{_zh(len(top))}位"
@@ -139,9 +134,13 @@ def intake(sec: Section, rows: list[dict] | None) -> str:
         elif any(r["delta"] is not None for r in rows):
             text += "各渠道占比与上季度基本持平。"
     else:
-        reason = next(_m(sec, i).reason for i in CHANNEL_IDS if not _m(sec, i).has_value)
+        reason = next(
+            phrases.metric(sec, i).reason
+            for i in CHANNEL_IDS
+            if not phrases.metric(sec, i).has_value
+        )
         text += f"工单数据无法区分受理渠道（{reason}），渠道构成无法分析。"
-    bot, transfer, repeat = (_labelled(_m(sec, i)) for i in INTAKE_IDS)
+    bot, transfer, repeat = (_labelled(phrases.metric(sec, i)) for i in INTAKE_IDS)
     flow = []
     flow.append(_clause(bot, label="智能客服解决率"))
     flow.append(_clause(transfer, label="转人工率"))
@@ -149,7 +148,7 @@ def intake(sec: Section, rows: list[dict] | None) -> str:
     window = fmt.number(sec.config.thresholds.repeat_window_days, 0)
     if repeat.has_value:
         text += (
-            f"同一客户{window}天内经任一渠道再次来访的工单{_count(repeat.numerator)}件，"
+            f"同一客户{window}天内经任一渠道再次来访的工单{phrases.count(repeat.numerator)}件，"
             f"{_clause(repeat)}。"
         )
     else:
@@ -169,10 +168,10 @@ def categories(sec: Section, rows: list[dict], top_n: int) -> str | None:
             text = "本季度工单均未填写问题类别，无法按问题类别分析受理需求。"
         return text
     top = rows[:top_n]
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     lead = top[:3]
     text = "从问题类别看，" + "、".join(
-        f"{r['label']}（{_count(r['count'])}件，占{fmt.percent(r['share'])}）" for r in lead
+        f"{r['label']}（{phrases.count(r['count'])}件，占{fmt.percent(r['share'])}）" for r in lead
     )
     text += f"居前{_zh(len(lead))}位"
     if len(lead) > 1:
@@ -188,7 +187,7 @@ def categories(sec: Section, rows: list[dict], top_n: int) -> str | None:
             )
     unlabelled = total.value - sum(r["count"] for r in rows) if total.has_value else 0
     if unlabelled and unlabelled > 0:
-        text += f"另有{_count(unlabelled)}件工单未填写问题类别。"
+        text += f"另有{phrases.count(unlabelled)}件工单未填写问题类别。"
     return text
 
 
@@ -203,7 +202,7 @@ def sla(sec: Section, pending: float) -> str:
         + "，".join(f"{lv}（{LEVEL_ZH[lv]}问题）{limits[lv]}" for lv in LEVELS)
         + f"；{_clock_phrase(sec)}。"
     )
-    metrics = [_m(sec, i) for i in SLA_IDS]
+    metrics = [phrases.metric(sec, i) for i in SLA_IDS]
     if not any(m.has_value for m in metrics):
         reason = metrics[0].reason or "无可判定的工单"
         text += f"本季度分级时效达标率无法计算（{reason}）。"
@@ -217,11 +216,9 @@ def sla(sec: Section, pending: float) -> str:
         breached = (m.denominator or 0.0) - met
         s = (
             f"{lv}工单时效达标率{fmt.value(m.value, 'rate')}"
-            f"（按时办结{_count(met)}件、超时{_count(breached)}件）"
+            f"（按时办结{phrases.count(met)}件、超时{phrases.count(breached)}件）"
         )
-        status = fmt.status_phrase(m)
-        if status:
-            s += f"，{status}"
+        s += phrases.status_clause(m)
         change = _changes(m)
         if change:
             s += f"，{change}"
@@ -233,7 +230,7 @@ def sla(sec: Section, pending: float) -> str:
     elif all(m.has_value and m.target is not None for m in metrics):
         text += "三个级别的时效达标率均达到目标。"
     if pending:
-        text += f"另有{_count(pending)}件工单至期末尚未办结且未超过时限，不计入达标率。"
+        text += f"另有{phrases.count(pending)}件工单至期末尚未办结且未超过时限，不计入达标率。"
     return text
 
 
@@ -241,7 +238,9 @@ def handling(sec: Section) -> str | None:
     """Handling speed and flow: medians, handoffs, reopen, escalation."""
     if _no_tickets(sec) is not None:
         return None
-    first, resolution, handoffs, reopen, escalation = (_labelled(_m(sec, i)) for i in HANDLING_IDS)
+    first, resolution, handoffs, reopen, escalation = (
+        _labelled(phrases.metric(sec, i)) for i in HANDLING_IDS
+    )
     parts = []
     if first.has_value or resolution.has_value:
         speed = []
@@ -278,39 +277,39 @@ def backlog(sec: Section) -> str | None:
     """Tickets still open at period end, with their ageing."""
     if _no_tickets(sec) is not None:
         return None
-    b = _m(sec, "tickets.backlog")
+    b = phrases.metric(sec, "tickets.backlog")
     end = f"截至{fmt.date_zh(sec.period.last_day)}24时"
     if not b.has_value:
         return f"期末未结工单无法统计（{b.reason}）。"
-    total = _m(sec, "tickets.total")
+    total = phrases.metric(sec, "tickets.total")
     n = float(b.value)  # type: ignore[arg-type]
     if n == 0:
         text = f"{end}，本季度受理的工单均已办结（L3工单已给出方案），无积压工单"
         if b.previous:
-            text += f"（上季度末为{_count(b.previous)}件）"
+            text += f"（上季度末为{phrases.count(b.previous)}件）"
         return text + "。"
     text = (
-        f"{end}，本季度受理的工单中尚有{_count(n)}件未办结（L3工单以给出方案为办结），"
+        f"{end}，本季度受理的工单中尚有{phrases.count(n)}件未办结（L3工单以给出方案为办结），"
         f"占工单总量的{fmt.percent(_share(n, total.value))}"
     )
-    change = _count_change(n, b.previous)
+    change = phrases.stock_change(n, b.previous)
     if change:
         text += f"，{change}"
     text += "。"
-    ages = [_m(sec, i) for i in AGE_IDS]
+    ages = [phrases.metric(sec, i) for i in AGE_IDS]
     if all(a.has_value for a in ages):
         over3 = sum(float(a.value) for a in ages[2:])  # type: ignore[arg-type]
         over7 = float(ages[3].value)  # type: ignore[arg-type]
         text += "按账龄分，" + "、".join(
-            f"{bucket}{_count(a.value)}件"
+            f"{bucket}{phrases.count(a.value)}件"
             for bucket, a in zip(AGE_BUCKETS, ages, strict=True)
             if a.value
         )
         text += "。"
         if over7:
-            text += f"超过7天的积压工单{_count(over7)}件，应逐件督办销号。"
+            text += f"超过7天的积压工单{phrases.count(over7)}件，应逐件督办销号。"
         elif over3:
-            text += f"账龄超过3天的工单{_count(over3)}件，需跟踪办结。"
+            text += f"账龄超过3天的工单{phrases.count(over3)}件，需跟踪办结。"
         else:
             text += "积压工单账龄均在3天以内。"
     else:
@@ -329,21 +328,19 @@ def delivery(sec: Section) -> str:
         else:
             text = f"本季度现场服务交付指标无法计算（{reason}）。"
         return text
-    completed = _m(sec, "visits.archive_late_rate").denominator
+    completed = phrases.metric(sec, "visits.archive_late_rate").denominator
     text = "本季度"
     if completed:
-        text += f"已完成现场服务{_count(completed)}单。"
+        text += f"已完成现场服务{phrases.count(completed)}单。"
     else:
         text = ""
     pieces = []
     if node.has_value:
         s = (
             f"服务过程关键节点完成率为{fmt.value(node.value, 'rate')}"
-            f"（应完成节点{_count(node.denominator)}个，已完成{_count(node.numerator)}个）"
+            f"（应完成节点{phrases.count(node.denominator)}个，已完成{phrases.count(node.numerator)}个）"
         )
-        status = fmt.status_phrase(node)
-        if status:
-            s += f"，{status}"
+        s += phrases.status_clause(node)
         change = _changes(node)
         if change:
             s += f"，{change}"
@@ -357,11 +354,11 @@ def delivery(sec: Section) -> str:
     ):
         detail = ""
         if m.has_value:
-            detail = f"{_count(m.denominator)}单中{what}{_count(m.numerator)}单"
+            detail = f"{phrases.count(m.denominator)}单中{what}{phrases.count(m.numerator)}单"
             if m.numerator == 0:
-                detail = f"{_count(m.denominator)}单{none}"
+                detail = f"{phrases.count(m.denominator)}单{none}"
             elif m.numerator == m.denominator:
-                detail = f"{_count(m.denominator)}单{every}"
+                detail = f"{phrases.count(m.denominator)}单{every}"
         pieces.append(_clause(m, label=label, detail=detail))
     text += "；".join(pieces) + "。"
     missed = [m for m in metrics if m.status == STATUS_MISSED]
@@ -381,15 +378,15 @@ def archive(sec: Section) -> str:
     pieces = []
     if tick.has_value:
         pieces.append(
-            f"本季度已关闭（或已解决）且可判定的工单{_count(tick.denominator)}件中，"
-            f"归档超时或逾期未归档{_count(tick.numerator)}件，" + _clause(tick)
+            f"本季度已关闭（或已解决）且可判定的工单{phrases.count(tick.denominator)}件中，"
+            f"归档超时或逾期未归档{phrases.count(tick.numerator)}件，" + _clause(tick)
         )
     else:
         pieces.append(_clause(tick))
     if visit.has_value:
         pieces.append(
-            f"已完成的现场服务单{_count(visit.denominator)}单中，"
-            f"归档超时或未归档{_count(visit.numerator)}单，" + _clause(visit)
+            f"已完成的现场服务单{phrases.count(visit.denominator)}单中，"
+            f"归档超时或未归档{phrases.count(visit.numerator)}单，" + _clause(visit)
         )
     else:
         pieces.append(_clause(visit))

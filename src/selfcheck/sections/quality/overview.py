@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from selfcheck import charts, fmt
 from selfcheck.errors import SectionError
 from selfcheck.section import Section
-from selfcheck.sections.common import metric_table, shortfall_sentence, shortfalls
+from selfcheck.sections.common import metric_table, shortfall_sentence
 from selfcheck.sections.options import check_size
+from selfcheck.sections.phrases import target_tally
 from selfcheck.sections.quality.shared import (
     AGENT_PREFIX,
     MAIN_IDS,
@@ -32,15 +33,15 @@ def overview(sec: Section) -> None:
         return
     reviews = m(sec, "qa.reviews")
     agents = breakdown(sec, AGENT_PREFIX)
-    with_target = [x for x in main if x.target is not None and x.has_value]
-    missed = shortfalls(with_target)
+    tally = target_tally(main)
+    with_target, missed = tally.evaluated, tally.missed
     text = f"本季度（{sec.period.range_zh}）共完成服务质检{fmt.value(reviews.value, 'count')}条"
     if agents:
         text += f"，涉及坐席{fmt.value(len(agents), 'count')}人"
     text += "，从专业性、规范性、客户体验三个维度评分。"
     if missed:
         text += (
-            f"设有目标的质检指标{len(with_target)}项，其中达标{len(with_target) - len(missed)}项、"
+            f"设有目标的质检指标{len(with_target)}项，其中达标{tally.met}项、"
             f"未达标{len(missed)}项：" + "；".join(shortfall_sentence(x) for x in missed) + "。"
         )
     elif with_target:

@@ -23,6 +23,7 @@ from selfcheck.metrics.base import (
 from selfcheck.metrics.qa import SourceRow
 from selfcheck.schema import DATASETS
 from selfcheck.section import Section
+from selfcheck.sections.common import computed, store
 
 SECTION_ID = "quality"
 
@@ -65,8 +66,6 @@ SAMPLED_COLUMNS = (  # the targets are named in the table's note
     Column("说明", "text", width=0.16),
 )
 
-_STATE = "_quality_figures"  # attribute of the Section holding the computed figures
-
 
 @dataclass(frozen=True)
 class Figures:
@@ -80,18 +79,11 @@ class Figures:
 
 
 def keep(sec: Section, figures: Figures) -> None:
-    setattr(sec, _STATE, figures)
+    store(sec, "figures", figures)
 
 
 def figures(sec: Section) -> Figures:
-    found = getattr(sec, _STATE, None)
-    if found is None:
-        raise SectionError(
-            "请先运行本节的计算单元 quality.compute(sec)，再运行各内容单元"
-            " (run quality.compute(sec) first)",
-            section=SECTION_ID,
-        )
-    return found
+    return computed(sec, "figures")
 
 
 # -- metrics ------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import pandas as pd
 from selfcheck import fmt
 from selfcheck.analyst import load_facts
 from selfcheck.blocks import Column
-from selfcheck.errors import SectionError
 from selfcheck.metrics import people
 from selfcheck.metrics import system as system_metrics
 from selfcheck.metrics import tickets as ticket_metrics
@@ -26,7 +25,16 @@ from selfcheck.metrics.base import Measure
 from selfcheck.metrics.catalogue import reason_no_column
 from selfcheck.period import Period
 from selfcheck.section import Section
-from selfcheck.sections.common import compute_with_history, metric_frame, metric_table
+from selfcheck.sections import phrases
+from selfcheck.sections.common import (
+    compute_with_history,
+    computed,
+    metric_frame,
+    metric_table,
+    say,
+    store,
+)
+from selfcheck.sections.options import keep_columns
 from selfcheck.sections.system import charts as system_charts
 from selfcheck.sections.system import text
 from selfcheck.sections.system.terms import (
@@ -38,10 +46,7 @@ from selfcheck.sections.system.terms import (
     TRAINING_IDS,
     Frames,
     _frames,
-    _pick,
     _recovered,
-    _say,
-    _table,
     _time_zh,
     area_facts,
     fact_rows,
@@ -78,18 +83,12 @@ def compute(sec: Section) -> pd.DataFrame:
     """Compute every metric of the section (with QoQ, YoY and trend) and keep them in the
     result, with the frames the blocks describe."""
     metrics = compute_with_history(sec, _measures)
-    sec._system_frames = _frames(sec)  # type: ignore[attr-defined]
+    store(sec, "frames", _frames(sec))
     return metric_frame(metrics)
 
 
 def _f(sec: Section) -> Frames:
-    frames = getattr(sec, "_system_frames", None)
-    if frames is None:
-        raise SectionError(
-            "本节数据尚未计算，请先运行 system.compute(sec) 单元"
-            " (figures not computed yet: run the compute cell first)"
-        )
-    return frames
+    return computed(sec, "frames")
 
 
 # -- block helpers ------------------------------------------------------------------------
@@ -106,25 +105,25 @@ def _facts(sec: Section, area: str, caption: str) -> None:
 
 def overview(sec: Section) -> None:
     """The section's opening paragraph: what was examined and what falls short."""
-    _say(sec, "overview", text.overview(sec))
+    say(sec, "overview", text.overview(sec))
 
 
 def team(sec: Section) -> None:
     """Headcount and roles, tenure, certification, languages, turnover."""
-    _say(sec, "team", text.team(sec))
+    say(sec, "team", text.team(sec))
 
 
 def team_table(
     sec: Section, *, caption: str = "服务团队指标", ids: Sequence[str] = TEAM_IDS
 ) -> None:
-    if _pick(sec, ["team.headcount"])["team.headcount"].has_value:
-        metric_table(sec, caption, list(_pick(sec, ids).values()))
+    if phrases.pick_by_id(sec, ["team.headcount"])["team.headcount"].has_value:
+        metric_table(sec, caption, list(phrases.pick_by_id(sec, ids).values()))
 
 
 def headcount_chart(
     sec: Section, *, caption: str = "在岗人员岗位结构", height_in: float = 2.8
 ) -> None:
-    m = _pick(sec, TEAM_IDS)
+    m = phrases.pick_by_id(sec, TEAM_IDS)
     if m["team.headcount"].has_value:
         system_charts.headcount_chart(sec, m, caption=caption, height_in=height_in)
 
@@ -136,12 +135,13 @@ def team_facts(sec: Section, *, caption: str = "队伍建设补充情况") -> No
 
 def training(sec: Section) -> None:
     """Sessions, hours, coverage of frontline staff, pass rate."""
-    _say(sec, "training", text.training(sec, _f(sec).attendances))
+    say(sec, "training", text.training(sec, _f(sec).attendances))
 
 
 def _trained(sec: Section) -> bool:
     return (
-        _f(sec).attendances is not None and _pick(sec, TRAINING_IDS)["training.sessions"].has_value
+        _f(sec).attendances is not None
+        and phrases.pick_by_id(sec, TRAINING_IDS)["training.sessions"].has_value
     )
 
 
@@ -149,7 +149,7 @@ def training_table(
     sec: Section, *, caption: str = "培训开展指标", ids: Sequence[str] = TRAINING_IDS
 ) -> None:
     if _trained(sec):
-        metric_table(sec, caption, list(_pick(sec, ids).values()))
+        metric_table(sec, caption, list(phrases.pick_by_id(sec, ids).values()))
 
 
 def topics_table(
@@ -201,7 +201,7 @@ def topics_table(
         rows = [r[:-1] for r in rows]
         note += "；培训数据未记录考核结果。"
         columns = None if columns is None else [c for c in columns if c != "考核合格率"]
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 # -- standards and systems ------------------------------------------------------------------
@@ -210,7 +210,7 @@ def topics_table(
 def standards(sec: Section) -> None:
     """The analyst's material on service standards (a warning when there is none)."""
     paragraph, warning = text.standards(sec)
-    _say(sec, "standards", paragraph)
+    say(sec, "standards", paragraph)
     if warning is not None:
         sec.warn(warning)
 
@@ -224,14 +224,14 @@ def standards_table(sec: Section, *, caption: str = "服务标准体系建设情
 
 def systems(sec: Section) -> None:
     """Incidents, major ones, repair time, interruptions and the longest one."""
-    _say(sec, "systems", text.systems(sec, _f(sec).durations))
+    say(sec, "systems", text.systems(sec, _f(sec).durations))
 
 
 def systems_table(
     sec: Section, *, caption: str = "系统保障指标", ids: Sequence[str] = SYSTEM_IDS
 ) -> None:
     if _f(sec).durations is not None:
-        metric_table(sec, caption, list(_pick(sec, ids).values()))
+        metric_table(sec, caption, list(phrases.pick_by_id(sec, ids).values()))
 
 
 def incident_table(
@@ -269,7 +269,7 @@ def incident_table(
         Column("持续时长", "figure", width=0.16),
     )
     note = f"注：列出全部重大故障和中断服务时间最长的{top}次故障；未恢复的故障持续时长计至季度末。"
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)
 
 
 def incident_chart(
@@ -284,7 +284,7 @@ def incident_chart(
     durations = _f(sec).durations
     if durations is None or durations.empty:
         return
-    mttr = _pick(sec, ["system.mttr_minutes"])["system.mttr_minutes"]
+    mttr = phrases.pick_by_id(sec, ["system.mttr_minutes"])["system.mttr_minutes"]
     system_charts.incident_chart(
         sec, durations, mttr, top_n=top, caption=caption, height_in=height_in
     )
@@ -301,7 +301,7 @@ def systems_facts(sec: Section, *, caption: str = "系统保障补充情况") ->
 def peak(sec: Section) -> None:
     """The busiest day against the daily average, and the peak days."""
     f = _f(sec)
-    _say(sec, "peak", text.peak(sec, f.daily, f.is_peak))
+    say(sec, "peak", text.peak(sec, f.daily, f.is_peak))
 
 
 def daily_chart(sec: Section, *, caption: str = "每日工单受理量", height_in: float = 2.9) -> None:
@@ -315,7 +315,7 @@ def peak_phone(sec: Section) -> None:
     """Phone service on peak days against the other days."""
     f = _f(sec)
     if f.daily is not None:
-        _say(sec, "peak_phone", text.peak_phone(sec, f.phone, f.phone_missing))
+        say(sec, "peak_phone", text.peak_phone(sec, f.phone, f.phone_missing))
 
 
 def peak_phone_table(
@@ -355,4 +355,4 @@ def peak_phone_table(
         f"注：请求人工来电不含排队不足{fmt.number(th.short_abandon_seconds, 0)}秒即挂断的短时放弃，"
         "接通率口径与“服务响应速度”一节相同。"
     )
-    _table(sec, caption, spec, rows, columns, note)
+    keep_columns(sec, caption, spec, rows, columns, note)

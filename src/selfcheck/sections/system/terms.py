@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
 from selfcheck import fmt
 from selfcheck.analyst import Fact, FactsFile, load_facts
 from selfcheck.blocks import Column
-from selfcheck.errors import SectionError
 from selfcheck.metrics import peaks, people
 from selfcheck.metrics import system as system_metrics
 from selfcheck.metrics.base import Metric
 from selfcheck.metrics.catalogue import reason_no_column, reason_no_dataset
 from selfcheck.section import Section
+from selfcheck.sections import phrases
 from selfcheck.sections.common import shortfall_sentence
 
 SECTION_ID = "system"
@@ -52,41 +51,6 @@ FACT_COLUMNS = (
     Column("数值/情况", "text", width=0.26),
     Column("来源", "text", width=0.40),
 )
-
-
-def _pick(sec: Section, ids: Sequence[str]) -> dict[str, Metric]:
-    try:
-        return {i: sec.metric(i) for i in ids}
-    except KeyError as e:
-        raise SectionError(
-            f"本节指标 {e.args[0]} 尚未计算，请先运行 system.compute(sec) 单元"
-            " (metrics not computed yet: run the compute cell first)"
-        ) from None
-
-
-def _count(v: float | None) -> str:
-    return fmt.value(v, "count")
-
-
-def _status(m: Metric) -> str:
-    """``，达到≥95.0%的目标`` or '' (no target / no value)."""
-    s = fmt.status_phrase(m)
-    return f"，{s}" if s else ""
-
-
-def _change(m: Metric) -> str:
-    s = fmt.change_phrase(m)
-    return f"，{s}" if s else ""
-
-
-def _count_change(m: Metric, unit: str) -> str:
-    """``较上季度增加3人`` / ``与上季度持平`` / '' for a count."""
-    if m.delta is None:
-        return ""
-    d = round(m.delta)
-    if d == 0:
-        return "与上季度持平"
-    return f"较上季度{'增加' if d > 0 else '减少'}{fmt.number(abs(d), 0)}{unit}"
 
 
 def _pp(d: float) -> str:
@@ -191,7 +155,7 @@ class Frames:
 
 
 def _frames(sec: Section) -> Frames:
-    m = _pick(sec, ("training.sessions", "system.incidents", "tickets.peak_ratio"))
+    m = phrases.pick_by_id(sec, ("training.sessions", "system.incidents", "tickets.peak_ratio"))
     training = sec.data("training")
     columns = tuple(training.columns) if training is not None else ()
     topics = None
@@ -226,37 +190,3 @@ def _frames(sec: Section) -> Frames:
         phone,
         missing,
     )
-
-
-# -- block helpers ------------------------------------------------------------------------
-
-
-def _table(
-    sec: Section,
-    caption: str,
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[Any]],
-    keep: Sequence[str] | None,
-    note: str | None = None,
-) -> None:
-    """A table with only the columns named in ``keep`` (all when None; the first column
-    always), their widths scaled to the full width."""
-    if keep is not None:
-        names = [c.name for c in columns]
-        unknown = [k for k in keep if k not in names]
-        if unknown:
-            raise SectionError(
-                f"表“{caption}”没有这些列：{'、'.join(unknown)}；可选的列："
-                f"{'、'.join(names[1:])} (unknown columns)"
-            )
-        chosen = [0, *(i for i in range(1, len(columns)) if names[i] in keep)]
-        if len(chosen) < len(columns):
-            total = sum(columns[i].width or 0.0 for i in chosen) or 1.0
-            columns = [replace(columns[i], width=(columns[i].width or 0.0) / total) for i in chosen]
-            rows = [[r[i] for i in chosen] for r in rows]
-    sec.table(caption, columns, rows, note=note)
-
-
-def _say(sec: Section, slot: str, paragraph: str | None) -> None:
-    if paragraph is not None:
-        sec.narrative(slot, paragraph)

@@ -16,7 +16,7 @@ from selfcheck.metrics.base import STATUS_MISSED
 from selfcheck.metrics.catalogue import REASON_EMPTY, reason_no_dataset
 from selfcheck.schema import ROLE_ZH, ROLES
 from selfcheck.section import Section
-from selfcheck.sections.common import shortfalls
+from selfcheck.sections import phrases
 from selfcheck.sections.system.terms import (
     PEAK_FACTOR,
     PEAK_IDS,
@@ -25,15 +25,10 @@ from selfcheck.sections.system.terms import (
     TRAINING_IDS,
     WEEKDAYS,
     _absent,
-    _change,
-    _count,
-    _count_change,
     _day_zh,
     _fact_phrase,
-    _pick,
     _pp,
     _shortfall,
-    _status,
     standard_facts,
 )
 
@@ -54,17 +49,14 @@ def _group(groups: pd.DataFrame, name: str) -> dict:
 def overview(sec: Section) -> str:
     """The section's opening paragraph: what was examined and what falls short."""
     metrics = [m for m in sec.result.metrics if ":" not in m.metric_id]
-    with_target = [m for m in metrics if m.target is not None and m.has_value]
-    missed = shortfalls(metrics)
+    tally = phrases.target_tally(metrics)
+    with_target, missed = tally.evaluated, tally.missed
     text = (
         f"本季度（{sec.period.range_zh}）服务体系建设情况从服务团队、培训开展、服务标准、"
         "系统保障和业务高峰应对五个方面进行检查"
     )
     if with_target:
-        text += (
-            f"，涉及设有目标的指标{len(with_target)}项，"
-            f"其中达标{len(with_target) - len(missed)}项、未达标{len(missed)}项。"
-        )
+        text += f"，涉及{tally.counts()}。"
     else:
         text += "。"
     if missed:
@@ -86,19 +78,19 @@ def overview(sec: Section) -> str:
 
 def team(sec: Section) -> str:
     """Headcount and roles, tenure, certification, languages, turnover."""
-    m = _pick(sec, TEAM_IDS)
+    m = phrases.pick_by_id(sec, TEAM_IDS)
     hc = m["team.headcount"]
     if not hc.has_value:
         return _absent(hc.reason, "服务团队的规模和结构")
-    text = f"截至本季度末（{fmt.date_zh(sec.period.last_day)}），客户服务在岗人员共{_count(hc.value)}人"
+    text = f"截至本季度末（{fmt.date_zh(sec.period.last_day)}），客户服务在岗人员共{phrases.count(hc.value)}人"
     roles = [
-        f"{ROLE_ZH[r]}人员{_count(x.value)}人"
+        f"{ROLE_ZH[r]}人员{phrases.count(x.value)}人"
         for r in ROLES
         if (x := m[f"team.headcount.role:{r}"]).has_value
     ]
     if roles:
         text += "，其中" + "、".join(roles)
-    change = _count_change(hc, "人")
+    change = phrases.count_change(hc, "人", relative=False)
     if change:
         text += f"，人员总数{change}"
     text += "。"
@@ -108,15 +100,15 @@ def team(sec: Section) -> str:
     cert = m["team.certified_rate"]
     if cert.has_value:
         text += (
-            f"持证上岗率为{fmt.value(cert.value, 'rate')}（{_count(cert.numerator)}/"
-            f"{_count(cert.denominator)}人）{_status(cert)}"
+            f"持证上岗率为{fmt.value(cert.value, 'rate')}（{phrases.count(cert.numerator)}/"
+            f"{phrases.count(cert.denominator)}人）{phrases.status_clause(cert)}"
         )
         lacking = int(cert.denominator - cert.numerator)  # type: ignore[operator]
         if lacking:
-            text += f"，尚有{_count(lacking)}名在岗人员未取得上岗资格"
+            text += f"，尚有{phrases.count(lacking)}名在岗人员未取得上岗资格"
         unknown = int(hc.value - cert.denominator)  # type: ignore[operator]
         if unknown > 0:
-            text += f"，另有{_count(unknown)}人的持证情况未登记"
+            text += f"，另有{phrases.count(unknown)}人的持证情况未登记"
         text += "。"
     else:
         text += f"持证上岗情况无数据（{cert.reason}）。"
@@ -124,14 +116,14 @@ def team(sec: Section) -> str:
     if multi.has_value:
         base = "在岗人员" if multi.denominator == hc.value else "已登记语种情况的在岗人员"
         text += (
-            f"具备两种及以上语种服务能力的人员{_count(multi.numerator)}人，"
-            f"占{base}的{fmt.value(multi.value, 'rate')}{_change(multi)}。"
+            f"具备两种及以上语种服务能力的人员{phrases.count(multi.numerator)}人，"
+            f"占{base}的{fmt.value(multi.value, 'rate')}{phrases.change_clause(multi)}。"
         )
     turnover = m["team.turnover_rate"]
     if turnover.has_value:
         text += (
-            f"本季度离职{_count(turnover.numerator)}人，以期初在岗{_count(turnover.denominator)}人计，"
-            f"人员流失率为{fmt.value(turnover.value, 'rate')}{_status(turnover)}{_change(turnover)}。"
+            f"本季度离职{phrases.count(turnover.numerator)}人，以期初在岗{phrases.count(turnover.denominator)}人计，"
+            f"人员流失率为{fmt.value(turnover.value, 'rate')}{phrases.status_clause(turnover)}{phrases.change_clause(turnover)}。"
         )
     else:
         text += f"人员流失率无数据（{turnover.reason}）。"
@@ -141,36 +133,36 @@ def team(sec: Section) -> str:
 def training(sec: Section, attendances: int | None) -> str:
     """Sessions, hours, coverage of frontline staff, pass rate (``attendances``: rows of
     the training data, None without it)."""
-    m = _pick(sec, TRAINING_IDS)
+    m = phrases.pick_by_id(sec, TRAINING_IDS)
     sessions = m["training.sessions"]
     if not sessions.has_value or attendances is None:
         reason = sessions.reason or reason_no_dataset("training")
         return _absent(reason, "培训开展情况")
     hours, person_hours = m["training.hours"], m["training.person_hours"]
-    text = f"本季度共组织培训{_count(sessions.value)}场"
+    text = f"本季度共组织培训{phrases.count(sessions.value)}场"
     if hours.has_value:
         text += f"，累计培训时长{fmt.value(hours.value, 'hours')}"
-    text += f"，参训{_count(attendances)}人次"
+    text += f"，参训{phrases.count(attendances)}人次"
     if person_hours.has_value:
         text += f"，合计{fmt.number(person_hours.value, 1)}人时"
     text += "。"
     cover = m["training.coverage_rate"]
     if cover.has_value:
         text += (
-            f"一线人员培训覆盖率为{fmt.value(cover.value, 'rate')}（{_count(cover.numerator)}/"
-            f"{_count(cover.denominator)}人）{_status(cover)}{_change(cover)}"
+            f"一线人员培训覆盖率为{fmt.value(cover.value, 'rate')}（{phrases.count(cover.numerator)}/"
+            f"{phrases.count(cover.denominator)}人）{phrases.status_clause(cover)}{phrases.change_clause(cover)}"
         )
         missing = int(cover.denominator - cover.numerator)  # type: ignore[operator]
         if missing:
-            text += f"，尚有{_count(missing)}名在岗一线人员本季度未参加任何培训"
+            text += f"，尚有{phrases.count(missing)}名在岗一线人员本季度未参加任何培训"
         text += "。"
     else:
         text += f"一线人员培训覆盖率无数据（{cover.reason}）。"
     passed = m["training.pass_rate"]
     if passed.has_value:
         text += (
-            f"培训考核{_count(passed.denominator)}人次，合格率为{fmt.value(passed.value, 'rate')}"
-            f"{_status(passed)}{_change(passed)}。"
+            f"培训考核{phrases.count(passed.denominator)}人次，合格率为{fmt.value(passed.value, 'rate')}"
+            f"{phrases.status_clause(passed)}{phrases.change_clause(passed)}。"
         )
     else:
         text += f"培训考核合格率无数据（{passed.reason}）。"
@@ -205,7 +197,7 @@ def standards(sec: Section) -> tuple[str, str | None]:
 def systems(sec: Section, durations: pd.DataFrame | None) -> str:
     """Incidents, major ones, repair time, interruptions (``durations``: one row per
     incident, None without incident data)."""
-    m = _pick(sec, SYSTEM_IDS)
+    m = phrases.pick_by_id(sec, SYSTEM_IDS)
     count = m["system.incidents"]
     if not count.has_value or durations is None:
         reason = count.reason or reason_no_dataset("incidents")
@@ -217,21 +209,21 @@ def systems(sec: Section, durations: pd.DataFrame | None) -> str:
     )
     if count.value == 0:
         return "本季度客户服务相关系统未发生故障，服务未因系统原因中断。"
-    text = f"本季度客户服务相关系统共发生故障{_count(count.value)}次"
-    change = _count_change(count, "次")
+    text = f"本季度客户服务相关系统共发生故障{phrases.count(count.value)}次"
+    change = phrases.count_change(count, "次", relative=False)
     if change:
         text += f"，{change}"
     if major.has_value:
         if major.value:
-            text += f"，其中重大故障{_count(major.value)}次，未实现重大故障零发生的目标"
+            text += f"，其中重大故障{phrases.count(major.value)}次，未实现重大故障零发生的目标"
         else:
             text += "，未发生重大故障"
     text += "。"
     if mttr.has_value:
-        text += f"已恢复故障的平均修复时长为{fmt.value(mttr.value, 'minutes')}{_status(mttr)}{_change(mttr)}"
+        text += f"已恢复故障的平均修复时长为{fmt.value(mttr.value, 'minutes')}{phrases.status_clause(mttr)}{phrases.change_clause(mttr)}"
         unresolved = int(count.value - (mttr.n or 0))  # type: ignore[operator]
         if unresolved > 0:
-            text += f"；截至季度末仍有{_count(unresolved)}次故障未恢复"
+            text += f"；截至季度末仍有{phrases.count(unresolved)}次故障未恢复"
         text += "。"
     else:
         text += f"平均修复时长无数据（{mttr.reason}）。"
@@ -239,9 +231,7 @@ def systems(sec: Section, durations: pd.DataFrame | None) -> str:
         if not inter.n:
             text += "本季度未发生造成服务中断的故障。"
         else:
-            text += (
-                f"造成服务中断的故障{_count(inter.n)}次，累计中断{fmt.value(inter.value, 'hours')}"
-            )
+            text += f"造成服务中断的故障{phrases.count(inter.n)}次，累计中断{fmt.value(inter.value, 'hours')}"
             if inter.target is not None:
                 commitment = f"服务承诺（累计中断{fmt.target(inter.target, 'hours')}）"
                 if inter.status == STATUS_MISSED:
@@ -249,7 +239,7 @@ def systems(sec: Section, durations: pd.DataFrame | None) -> str:
                     text += f"，超出{commitment}{fmt.value(over, 'hours')}"
                 else:
                     text += f"，在{commitment}范围之内"
-            text += f"{_change(inter)}。"
+            text += f"{phrases.change_clause(inter)}。"
             longest = system_metrics.longest(durations, 1, interrupted=True)
             if not longest.empty:
                 top = longest.iloc[0]
@@ -266,7 +256,7 @@ def systems(sec: Section, durations: pd.DataFrame | None) -> str:
 def peak(sec: Section, daily: pd.Series | None, is_peak: pd.Series | None) -> str:
     """The busiest day against the daily average, and the peak days (``daily``: tickets
     per day, None without them)."""
-    ratio = _pick(sec, PEAK_IDS)["tickets.peak_ratio"]
+    ratio = phrases.pick_by_id(sec, PEAK_IDS)["tickets.peak_ratio"]
     if not ratio.has_value or daily is None or is_peak is None:
         reason = ratio.reason or reason_no_dataset("tickets")
         return _absent(reason, "业务高峰情况")
@@ -274,20 +264,20 @@ def peak(sec: Section, daily: pd.Series | None, is_peak: pd.Series | None) -> st
     ties = int((daily == daily.max()).sum())
     n_peak = int(is_peak.sum())
     text = (
-        f"本季度共受理工单{_count(daily.sum())}件，日均{fmt.number(ratio.denominator, 1)}件。"
+        f"本季度共受理工单{phrases.count(daily.sum())}件，日均{fmt.number(ratio.denominator, 1)}件。"
         f"工单量最高的一天为{fmt.date_zh(busiest.date())}（星期{WEEKDAYS[busiest.weekday()]}），"
-        f"当日受理{_count(ratio.numerator)}件，为日均水平的{fmt.value(ratio.value, 'ratio')}"
+        f"当日受理{phrases.count(ratio.numerator)}件，为日均水平的{fmt.value(ratio.value, 'ratio')}"
     )
     if ratio.previous is not None:
         text += f"（上季度为{fmt.value(ratio.previous, 'ratio')}）"
     text += "。"
     if ties > 1:
-        text += f"另有{_count(ties - 1)}天的工单量与之相同。"
+        text += f"另有{phrases.count(ties - 1)}天的工单量与之相同。"
     factor = fmt.number(PEAK_FACTOR, 1)
     if peaks.reaches_peak(daily, PEAK_FACTOR):
         dates = [_day_zh(d) for d in daily.index[is_peak.to_numpy()]]
         shown = "、".join(dates[:6]) + ("等" if len(dates) > 6 else "")
-        text += f"工单量达到日均{factor}倍及以上的高峰日共{_count(n_peak)}天（{shown}）。"
+        text += f"工单量达到日均{factor}倍及以上的高峰日共{phrases.count(n_peak)}天（{shown}）。"
     else:
         text += f"本季度没有工单量达到日均{factor}倍的日期，业务量分布较为平稳，以下以工单量最高的一天作为高峰日比较。"
     return text
