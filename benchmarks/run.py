@@ -317,8 +317,7 @@ def baseline_commands(params: Path) -> list[list[str]]:
     cmds = [[PY, "-m", "selfcheck", "validate", str(params)]]
     for s in ordered:
         cmds.append(
-            [  # SELFCHECK_RUN=1, as the runner gives its kernels: results of a batch run
-                *("env", "SELFCHECK_RUN=1"),
+            [
                 *(PAPERMILL, str(notebooks / s.notebook), str(out / s.notebook)),
                 *("-p", "period", PERIOD, "-p", "params_path", str(params)),
                 *("-k", "python3", "--cwd", str(notebooks), "--no-progress-bar"),
