@@ -439,17 +439,3 @@ def test_blocks_before_compute_say_so(sample_root, tmp_path):
     fresh = process.open_section(PERIOD, str(write_params(tmp_path, sample_root)))
     with pytest.raises(SectionError, match="compute"):
         process.intake(fresh)
-
-
-def test_notebook_is_one_call_per_block():
-    import ast
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"][3:-1]  # after parameters, open, compute
-    for cell in code:
-        tree = ast.parse(cell.source)
-        assert len(tree.body) == 1 and isinstance(tree.body[0].value, ast.Call), cell.source
-        func = tree.body[0].value.func
-        assert isinstance(func, ast.Attribute) and func.value.id in ("sec", "process"), cell.source
-    markdown = [c.source for c in nb.cells[1:] if c.cell_type == "markdown"]
-    assert not any(line.startswith("#") for m in markdown for line in m.splitlines())

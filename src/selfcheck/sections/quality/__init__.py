@@ -14,7 +14,7 @@ agents to list); each block function then emits one block of the report from the
 - ``agents``, ``spread_table``, ``lowest_table``, ``spread_chart`` — 坐席质检差异
   (``agents.py``).
 
-The headings are written in the notebook (``sec.heading(...)``). A paragraph function's
+The headings are written in the notebook (as ``sec.heading`` cells). A paragraph function's
 name is its slot in ``<period>_texts.yaml`` (``quality.<name>``).
 """
 
