@@ -159,7 +159,7 @@ class SharedServer:
     def hello(self) -> dict | None:
         """pid and CPU of the reaped children of the server, None when there is none."""
         code = (
-            "import json, os; from selfcheck import kernels as k; k.kernel_environment()\n"
+            "import json, os; from selfcheck.execution import kernels as k; k.kernel_environment()\n"
             "p = k.runtime_dir() / f'pool-{k.server_key()}.sock'\n"
             "pool = k.KernelPool(shared=True); pool.socket_path = str(p)\n"
             "print(json.dumps(pool.ping() if p.exists() else None))"
@@ -173,7 +173,9 @@ class SharedServer:
             return None
 
     def stop(self) -> None:
-        code = "from selfcheck import kernels as k; k.kernel_environment(); k.stop_shared()"
+        code = (
+            "from selfcheck.execution import kernels as k; k.kernel_environment(); k.stop_shared()"
+        )
         subprocess.run([PY, "-c", code], env=self.env, cwd=ROOT, capture_output=True)
 
 
@@ -328,7 +330,7 @@ def baseline_commands(params: Path) -> list[list[str]]:
             PY,
             "-c",
             "import sys; from selfcheck.config import load_config; "
-            "from selfcheck.runner import assemble; assemble(load_config(sys.argv[1]))",
+            "from selfcheck.execution.runner import assemble; assemble(load_config(sys.argv[1]))",
             str(params),
         ]
     )

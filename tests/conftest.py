@@ -85,6 +85,6 @@ def sample_params(sample_root, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def result(sample_params):
     """One full run of the real notebooks on the small sample (shared by the slow tests)."""
-    from selfcheck.runner import run
+    from selfcheck.execution.runner import run
 
     return run(sample_params, echo=lambda _: None)

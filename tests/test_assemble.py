@@ -18,8 +18,8 @@ import pytest
 from conftest import PERIOD, ROOT, write_params
 
 from selfcheck.errors import ReportError, SectionError
-from selfcheck.runlock import MARKER_FILE
-from selfcheck.runner import MANIFEST_FILE, RUN_ENV, run, sections_to_run
+from selfcheck.execution.runlock import MARKER_FILE
+from selfcheck.execution.runner import MANIFEST_FILE, RUN_ENV, run, sections_to_run
 
 pytestmark = pytest.mark.integration
 
@@ -194,7 +194,7 @@ def test_only_stops_over_jupyterlab_work_not_saved_in_its_notebook(ws):
 
 def test_a_run_names_notebooks_saved_after_their_results(ws):
     from selfcheck.config import load_config
-    from selfcheck.runner import check_saved_work
+    from selfcheck.execution.runner import check_saved_work
     from selfcheck.sections import SECTIONS
 
     notebook = ws.notebooks / "06_quality.ipynb"
@@ -230,7 +230,7 @@ def test_assemble_refuses_a_summary_built_over_other_results(ws):
     saved = ws.load("response")
     ws.dump("response", saved | {"metrics": saved["metrics"][1:]})
     with pytest.raises(ReportError) as e:
-        from selfcheck.runner import assemble_report
+        from selfcheck.execution.runner import assemble_report
 
         assemble_report(ws.params, echo=lambda _: None)
     assert "summary" in str(e.value)

@@ -64,7 +64,7 @@ def test_python_dash_m_works():
 
 
 def test_lab_passes_jupyterlab_options_through(monkeypatch):
-    from selfcheck import kernels
+    from selfcheck.execution import kernels
 
     called = {}
     monkeypatch.setattr(kernels, "start_shared", lambda: None)  # no server in this test

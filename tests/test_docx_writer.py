@@ -17,11 +17,11 @@ from lxml import etree
 from PIL import Image
 
 from selfcheck.blocks import Column, Figure, Heading, Paragraph, SectionResult, Table
-from selfcheck.docx_format import TextCleaner, chinese_number, format_cell
-from selfcheck.docx_writer import WriteStats, write_docx
 from selfcheck.errors import ReportError
 from selfcheck.period import Period
 from selfcheck.report import Report, ReportMeta, SectionEntry
+from selfcheck.word.format import TextCleaner, chinese_number, format_cell
+from selfcheck.word.writer import WriteStats, write_docx
 
 HEADINGS_XPATH = ".//w:p[starts-with(w:pPr/w:pStyle/@w:val, 'Heading')]"
 TITLE = "2026年第3季度客户服务自查报告"

@@ -13,9 +13,9 @@ import papermill as pm
 import pytest
 from conftest import write_params
 
-from selfcheck.engine import ENGINE_NAME, register
-from selfcheck.kernels import KernelPool, fork_available
-from selfcheck.runner import kernel_environment
+from selfcheck.execution.engine import ENGINE_NAME, register
+from selfcheck.execution.kernels import KernelPool, fork_available
+from selfcheck.execution.runner import kernel_environment
 
 pytestmark = pytest.mark.skipif(not fork_available(), reason="the warm pool needs os.fork")
 
@@ -50,7 +50,7 @@ def execute(pool: KernelPool, nb: nbformat.NotebookNode, folder, name: str) -> d
 
 def gone(pid: int, timeout: float = 5) -> bool:
     """The process has exited and been reaped (by the fork server, its parent)."""
-    from selfcheck.kernels import wait_exited
+    from selfcheck.execution.kernels import wait_exited
 
     return wait_exited(pid, timeout)
 
@@ -148,7 +148,7 @@ def test_engine_is_registered_with_papermill():
 def test_fast_path_document_is_byte_identical_to_a_cold_serial_run(sample_root, tmp_path):
     """Cold reference first (Papermill's engine, one kernel at a time, data read from CSV),
     then the fast path (warm forked kernels, parallel, the cache): the same bytes."""
-    from selfcheck.runner import run
+    from selfcheck.execution.runner import run
 
     params = write_params(tmp_path / "identity", sample_root)
     cold = run(params, engine="papermill", workers=1, echo=lambda _: None)
@@ -164,7 +164,7 @@ def test_fast_path_document_is_byte_identical_to_a_cold_serial_run(sample_root, 
 
 
 def test_a_changed_module_makes_the_shared_server_stale(tmp_path):
-    from selfcheck.forkserver import Server, _file_stamp
+    from selfcheck.execution.forkserver import Server, _file_stamp
 
     module = tmp_path / "m.py"
     module.write_text("x = 1\n")
@@ -181,7 +181,7 @@ def test_the_shared_server_outlives_a_run_and_forks_the_next(tmp_path, monkeypat
     import subprocess
     import sys
 
-    from selfcheck.kernels import KernelPool, runtime_dir, server_key, stop_shared
+    from selfcheck.execution.kernels import KernelPool, runtime_dir, server_key, stop_shared
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     monkeypatch.setenv("SELFCHECK_POOL_IDLE", "120")
@@ -204,7 +204,7 @@ def test_the_shared_server_outlives_a_run_and_forks_the_next(tmp_path, monkeypat
 def test_the_server_key_ignores_shell_noise_but_not_what_shapes_imports(monkeypatch):
     """`make report` (MAKEFLAGS, MAKELEVEL) and a plain terminal share one warm server;
     a different matplotlib backend or PYTHONPATH does not."""
-    from selfcheck.kernels import server_key
+    from selfcheck.execution.kernels import server_key
 
     base = server_key()
     for name, value in (("MAKEFLAGS", "w"), ("MAKELEVEL", "1"), ("TERM", "dumb"), ("PATH", "/x")):
@@ -228,7 +228,7 @@ def test_pool_start_warms_the_server_and_keep_warm_holds_it(tmp_path, monkeypatc
     import sys
     import threading
 
-    from selfcheck.kernels import keep_warm, shared_status, stop_shared
+    from selfcheck.execution.kernels import keep_warm, shared_status, stop_shared
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     monkeypatch.setenv("SELFCHECK_POOL_IDLE", "5")  # long beside the pings, even on a busy machine
@@ -267,7 +267,7 @@ def test_a_kernel_ends_with_the_process_that_asked_for_it(pool, tmp_path):
     script = f"""
 import os
 from jupyter_client.kernelspec import KernelSpecManager
-from selfcheck.kernels import KernelPool
+from selfcheck.execution.kernels import KernelPool
 p = KernelPool(shared=True)
 p.socket_path = {pool.socket_path!r}
 spec = KernelSpecManager().get_kernel_spec("python3")

@@ -142,3 +142,35 @@ def test_the_check_sees_a_cycle_and_function_level_imports(tmp_path):
     )
     names = [a.name for node in _imports(tree) for a in node.names]
     assert names == ["TYPE_CHECKING", "y"]
+
+
+def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for w in graph[todo.pop()]:
+            if w not in seen:
+                seen.add(w)
+                todo.append(w)
+    return seen
+
+
+def test_layers_import_downwards_only():
+    """Data flows ingest → metrics → sections → execution → Word: no layer reaches up."""
+    graph = import_graph()
+    upper = {
+        # ingest knows the metric catalogue through the parameters (config validates targets)
+        "selfcheck.ingest": ("selfcheck.section", "selfcheck.execution", "selfcheck.word"),
+        "selfcheck.metrics": ("selfcheck.section", "selfcheck.execution", "selfcheck.word"),
+        "selfcheck.section": ("selfcheck.execution", "selfcheck.cli"),
+        "selfcheck.sections": ("selfcheck.execution", "selfcheck.cli", "selfcheck.word.writer"),
+        "selfcheck.word": ("selfcheck.execution", "selfcheck.cli", "selfcheck.section"),
+    }
+    wrong = []
+    for module in graph:
+        for layer, above in upper.items():
+            if module == layer or module.startswith(layer + "."):
+                for target in _reaches(graph, module):
+                    if any(target == a or target.startswith(a + ".") for a in above):
+                        wrong.append(f"{module} → {target}")
+    assert not wrong, "imports reaching up a layer:\n" + "\n".join(sorted(wrong))

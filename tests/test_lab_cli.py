@@ -36,7 +36,7 @@ def test_lab_as_another_user_adds_nothing(monkeypatch):
 
 def test_lab_kernels_are_not_told_to_draw_headless(monkeypatch):
     """Batch kernels draw with Agg; JupyterLab's kernels show plots inline."""
-    from selfcheck import kernels
+    from selfcheck.execution import kernels
 
     seen = {}
     monkeypatch.delenv("MPLBACKEND", raising=False)

@@ -16,10 +16,10 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from selfcheck.docx_format import chinese_number
 from selfcheck.errors import SectionError
-from selfcheck.runner import run
+from selfcheck.execution.runner import run
 from selfcheck.sections import SECTIONS
+from selfcheck.word.format import chinese_number
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from selfcheck.docx_format import chinese_number
 from selfcheck.sections import SECTIONS
+from selfcheck.word.format import chinese_number
 
 pytestmark = pytest.mark.render
 

@@ -248,7 +248,7 @@ def test_plt_show_displays_inline_for_the_analyst_and_not_in_batch(own, run_env,
 @pytest.fixture(scope="module")
 def report_params(sample_root, tmp_path_factory) -> Path:
     """A full run first, so that the sections reading others find their results."""
-    from selfcheck.runner import run
+    from selfcheck.execution.runner import run
 
     params = write_params(tmp_path_factory.mktemp("rerun"), sample_root)
     run(params, echo=lambda _: None)

@@ -19,9 +19,9 @@ from conftest import PERIOD, ROOT, write_params
 
 from selfcheck import cli
 from selfcheck.blocks import SectionResult
+from selfcheck.execution.runlock import LOCK_FILE, MARKER_FILE, OWNER_FILE, output_lock
+from selfcheck.execution.runner import METRICS_COLUMNS, write_metrics_csv
 from selfcheck.metrics.base import Metric, Target
-from selfcheck.runlock import LOCK_FILE, MARKER_FILE, OWNER_FILE, output_lock
-from selfcheck.runner import METRICS_COLUMNS, write_metrics_csv
 
 REPORT = f"{PERIOD}_客户服务自查报告.docx"
 
@@ -121,7 +121,7 @@ def test_unforeseen_os_error_names_the_path(monkeypatch, capsys):
 @pytest.mark.integration
 def test_failed_assembly_leaves_the_previous_outputs_and_a_marker(sample_root, tmp_path):
     from selfcheck.errors import ReportError
-    from selfcheck.runner import run
+    from selfcheck.execution.runner import run
 
     params = write_params(tmp_path, sample_root)
     first = run(params, echo=lambda _: None)
@@ -233,7 +233,7 @@ def hold_lock(folder: Path) -> subprocess.Popen:
             "-c",
             "import sys\n"
             "from pathlib import Path\n"
-            "from selfcheck.runlock import output_lock\n"
+            "from selfcheck.execution.runlock import output_lock\n"
             "with output_lock(Path(sys.argv[1]), what='run'):\n"
             "    print('held', flush=True); sys.stdin.read()\n",
             str(folder),
@@ -361,8 +361,8 @@ def test_metrics_csv_text_cells_are_not_formulas(tmp_path):
 def test_a_kernel_that_did_not_start_is_started_again(sample_root, tmp_path, monkeypatch):
     import papermill
 
-    from selfcheck import runner
     from selfcheck.config import load_config
+    from selfcheck.execution import runner
     from selfcheck.sections import get_section
 
     config = load_config(write_params(tmp_path, sample_root))
@@ -382,6 +382,6 @@ def test_a_kernel_that_did_not_start_is_started_again(sample_root, tmp_path, mon
     done = runner._run_section(section, config, None, runner._HtmlRenderer(None), said.append)
     assert done.status == "ok" and len(calls) == 2
     assert any("内核未能启动" in line and "重试" in line for line in said)
-    from selfcheck.engine import IpcKernelManager
+    from selfcheck.execution.engine import IpcKernelManager
 
     assert calls[0] is IpcKernelManager  # cold kernels talk over UNIX sockets too

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         args.extra = [*unknown, *args.extra]
     try:
         if args.command == "assemble" or (args.command == "run" and args.engine != "papermill"):
-            from selfcheck.kernels import run_in_server
+            from selfcheck.execution.kernels import run_in_server
 
             # with a warm server about, the run is forked from it: nothing left to import
             code = run_in_server(sys.argv[1:] if argv is None else list(argv))
@@ -166,12 +166,12 @@ def crash_message(argv: list[str] | None) -> str:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from selfcheck.kernels import warm_pool
+        from selfcheck.execution.kernels import warm_pool
 
         # the user's warm server (started now if there is none: its imports overlap the
         # runner's) stays for the next run; SELFCHECK_POOL_IDLE=0 gives each run its own
         with warm_pool(args.engine, shared=True) as pool:
-            from selfcheck.runner import run
+            from selfcheck.execution.runner import run
 
             result = run(
                 args.params,
@@ -188,7 +188,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 4
         return 0
     if args.command == "assemble":
-        from selfcheck.runner import assemble_report
+        from selfcheck.execution.runner import assemble_report
 
         assemble_report(args.params, allow_partial=args.allow_partial, wait=args.wait)
         return 0
@@ -210,8 +210,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         import time
 
         from selfcheck.config import load_config
+        from selfcheck.execution.runlock import output_lock
         from selfcheck.quality import load_unused_files, quality_path, record_quality, unused_lines
-        from selfcheck.runlock import output_lock
 
         started = time.perf_counter()
         config = load_config(args.params)
@@ -249,7 +249,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"已创建 {path}")
         return 0
     if args.command == "pool":
-        from selfcheck.kernels import shared_status, start_shared, stop_shared
+        from selfcheck.execution.kernels import shared_status, start_shared, stop_shared
 
         if args.stop:
             print("预热内核池已停止。" if stop_shared() else "没有正在运行的预热内核池。")
@@ -269,8 +269,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "lab":
         import threading
 
-        from selfcheck.kernels import keep_warm, start_shared
-        from selfcheck.runner import kernel_environment, notebooks_dir
+        from selfcheck.execution.kernels import keep_warm, start_shared
+        from selfcheck.execution.runner import kernel_environment, notebooks_dir
 
         user_backend = os.environ.get("MPLBACKEND")
         kernel_environment()

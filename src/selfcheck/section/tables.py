@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 
 from selfcheck.blocks import COLUMN_KINDS, Column, Paragraph, Table
-from selfcheck.docx_format import TextCleaner, format_cell
 from selfcheck.errors import SectionError
 from selfcheck.metrics.base import STATUS_MISSED
+from selfcheck.word.format import TextCleaner, format_cell
 
 STATUS_VALUES = frozenset({"达标", "未达标", "无数据", "无标准"})
 STATUS_NAMES = frozenset({"状态", "status", "Status", "达标情况"})
@@ -246,7 +246,7 @@ def _paragraph_html(block: Paragraph) -> str:
 
 
 def cell_html(v: Any, col: Column) -> str:
-    """One table cell as HTML, with the same text as in Word (docx_format.format_cell)."""
+    """One table cell as HTML, with the same text as in Word (word.format.format_cell)."""
     cell = format_cell(v, col, TextCleaner())
     style = "text-align:right" if col.kind not in ("text", "status") else ""
     if cell.shortfall or (col.kind == "status" and cell.text == STATUS_MISSED):

@@ -1,6 +1,6 @@
 """Fork server: the heavy modules imported once, a fresh process forked per kernel.
 
-Started by :class:`selfcheck.kernels.KernelPool` as ``python -m selfcheck.forkserver
+Started by :class:`selfcheck.execution.kernels.KernelPool` as ``python -m selfcheck.execution.forkserver
 FD``, FD being a UNIX socket the pool has already bound and put in listening state.
 It imports :func:`preload_modules` (IPython, pandas, pyarrow, matplotlib, seaborn,
 scipy, duckdb, the section modules) — while the runner validates the data — and only
@@ -52,7 +52,7 @@ import time
 import traceback
 from collections.abc import Iterable
 
-from selfcheck.slowimports import block_slow_imports
+from selfcheck.execution.slowimports import block_slow_imports
 
 PRELOAD_BASE = (
     # what IPKernelApp.initialize imports (the debugger pulls in debugpy: 0.07 s a kernel)
@@ -83,7 +83,12 @@ PRELOAD_BASE = (
 HTML_MODULES = ("nbconvert",)
 
 
-RUNNER_MODULES = ("selfcheck.cli", "selfcheck.runner", "selfcheck.engine", "selfcheck.quality")
+RUNNER_MODULES = (
+    "selfcheck.cli",
+    "selfcheck.execution.runner",
+    "selfcheck.execution.engine",
+    "selfcheck.quality",
+)
 
 
 def preload_modules() -> list[str]:
@@ -394,7 +399,8 @@ def _run_cli(request: dict, conn: socket.socket, fds: list[int]) -> int:
     _reopen_std_streams()
     _reply(conn, {"pid": os.getpid()})
     finished = _watch_requester(conn)
-    from selfcheck import cli, kernels
+    from selfcheck import cli
+    from selfcheck.execution import kernels
 
     kernels.IN_SERVER = request["socket"]
     sys.argv = ["selfcheck", *request["argv"]]
@@ -565,7 +571,7 @@ def _reply(conn: socket.socket, payload: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m selfcheck.forkserver")
+    p = argparse.ArgumentParser(prog="python -m selfcheck.execution.forkserver")
     p.add_argument("fd", type=int, help="a UNIX socket, bound and listening")
     p.add_argument("--idle", type=float, default=None, help="shared: stop after so many idle s")
     p.add_argument("--path", default=None, help="shared: the socket's path (unlinked on exit)")

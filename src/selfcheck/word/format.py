@@ -1,6 +1,6 @@
 """Text for the Word writer: cleaning data text for XML, Chinese numbering, table cells.
 
-Pure functions, no python-docx: the writer (:mod:`selfcheck.docx_writer`) decides where
+Pure functions, no python-docx: the writer (:mod:`selfcheck.word.writer`) decides where
 the text goes, this module decides what it says.
 """
 

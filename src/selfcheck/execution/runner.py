@@ -6,7 +6,7 @@ rendered to HTML. A failing section keeps its traceback in its executed
 notebook, is named with its cell and error, and makes the run fail unless
 ``allow_partial`` is set, in which case the report marks that section as failed.
 
-Kernels come from a warm pool (:mod:`selfcheck.engine`): a fork server, started
+Kernels come from a warm pool (:mod:`selfcheck.execution.engine`): a fork server, started
 first so that its imports overlap the data validation, forks a new kernel process
 for every section. ``engine="papermill"`` (or ``SELFCHECK_ENGINE=papermill``) starts
 every kernel cold with Papermill's own engine instead; both give the same report.
@@ -42,16 +42,9 @@ from typing import TypeVar
 from selfcheck import __version__
 from selfcheck.blocks import SECTION_FILE, SectionResult
 from selfcheck.config import Config, load_config
-from selfcheck.docx_writer import write_docx
 from selfcheck.errors import OutputError, ReportError, SectionError, SelfcheckError
-from selfcheck.ingest import memory
-from selfcheck.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
-from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
-from selfcheck.quality import load_unused_files, record_quality, unused_lines
-from selfcheck.report import Report, ReportMeta, SectionEntry
-from selfcheck.results import RUN_ENV, batch_environment
-from selfcheck.results import check_consistency as results_check
-from selfcheck.runlock import (
+from selfcheck.execution.kernels import KernelPool, kernel_environment, resolve_engine, warm_pool
+from selfcheck.execution.runlock import (
     MARKER_FILE,
     leftover_marker,
     marker_summary,
@@ -59,9 +52,16 @@ from selfcheck.runlock import (
     remove_marker,
     write_marker,
 )
+from selfcheck.execution.slowimports import block_slow_imports
+from selfcheck.ingest import memory
+from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
+from selfcheck.quality import load_unused_files, record_quality, unused_lines
+from selfcheck.report import Report, ReportMeta, SectionEntry
+from selfcheck.results import RUN_ENV, batch_environment
+from selfcheck.results import check_consistency as results_check
 from selfcheck.sections import SECTIONS, SectionDef, get_section
-from selfcheck.slowimports import block_slow_imports
 from selfcheck.versions import package_versions
+from selfcheck.word.writer import write_docx
 
 T = TypeVar("T")
 KERNEL_NAME = "python3"
@@ -98,7 +98,7 @@ def notebooks_dir() -> Path:
     env = os.environ.get("SELFCHECK_NOTEBOOKS")
     if env:
         return Path(env).resolve()
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    return Path(__file__).resolve().parents[3] / "notebooks"
 
 
 @dataclass
@@ -146,7 +146,7 @@ def run(
     kernels, Papermill's own engine). ``pool``: a running :class:`KernelPool` to take
     the kernels from (the caller keeps it); by default the run starts its own.
 
-    The run holds the output folder's lock (:mod:`selfcheck.runlock`) throughout: a second
+    The run holds the output folder's lock (:mod:`selfcheck.execution.runlock`) throughout: a second
     run of the same folder raises :class:`~selfcheck.errors.RunLockedError` at once, or
     with ``wait`` waits for the first to end. What the user reads — the report,
     ``metrics.csv``, the manifest — is built aside and swapped in at the end, the history
@@ -488,7 +488,7 @@ def _run_section(
     target_dir = config.output_dir / "notebooks"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / section.notebook
-    from selfcheck.engine import IpcKernelManager, register
+    from selfcheck.execution.engine import IpcKernelManager, register
 
     # kernel channels over UNIX sockets where there are: no TCP port to clash over
     engine_args: dict = {"kernel_manager_class": IpcKernelManager}
@@ -609,7 +609,7 @@ class _HtmlRenderer:
         return str(notebook.with_suffix(".html"))
 
     def _render(self, notebook: Path) -> None:
-        from selfcheck.engine import PoolError
+        from selfcheck.execution.engine import PoolError
 
         try:
             self._pool.render_html(notebook, notebook.with_suffix(".html"))
@@ -965,7 +965,7 @@ def assemble_report(
 ) -> Path | None:
     """The Word report, ``metrics.csv``, the history store and the manifest from the saved
     section results alone: no kernel, no notebook (``selfcheck assemble``; from a notebook's
-    last cell: ``from selfcheck.runner import assemble_report; assemble_report(params_path)``).
+    last cell: ``from selfcheck.execution.runner import assemble_report; assemble_report(params_path)``).
 
     As a run: the output folder's lock, the unfinished marker, all-or-nothing replacement.
     A section whose saved result failed stops it unless ``allow_partial``; results that do

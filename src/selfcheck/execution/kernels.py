@@ -2,8 +2,8 @@
 
 This module imports nothing heavy, so the command line can start the pool first
 thing — its fork server then imports pandas, matplotlib & co. while this process
-imports the runner and validates the data. :mod:`selfcheck.engine` plugs the pool
-into jupyter_client and Papermill; :mod:`selfcheck.forkserver` is the server.
+imports the runner and validates the data. :mod:`selfcheck.execution.engine` plugs the pool
+into jupyter_client and Papermill; :mod:`selfcheck.execution.forkserver` is the server.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class KernelPool:
         try:
             listener.bind(path)
             listener.listen(64)
-            args = [sys.executable, "-m", "selfcheck.forkserver", str(listener.fileno())]
+            args = [sys.executable, "-m", "selfcheck.execution.forkserver", str(listener.fileno())]
             if owned:
                 # the same interpreter and environment a cold kernel gets: it imports the same
                 return subprocess.Popen(

@@ -3,7 +3,7 @@
 A section kernel used to cost a new Python process that imported pandas, pyarrow,
 matplotlib, seaborn, scipy and the package (≈2.5 s of CPU) before its first line of
 work, and a serial run paid that once per section. Here one *fork server*
-(:mod:`selfcheck.forkserver`) imports all of that once, while the runner validates
+(:mod:`selfcheck.execution.forkserver`) imports all of that once, while the runner validates
 the data, and every section gets a **new kernel process forked from it**: a fresh
 process per section, never reused, that starts with the modules imported and
 nothing executed. Isolation is the same as with cold kernels — nothing a section
@@ -48,7 +48,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from papermill.engines import NBClientEngine, papermill_engines
 from traitlets import DottedObjectName, Type, default
 
-from selfcheck.kernels import KernelPool, PoolError
+from selfcheck.execution.kernels import KernelPool, PoolError
 
 ENGINE_NAME = "selfcheck"
 
@@ -224,7 +224,7 @@ class PooledKernelManager(IpcKernelManager):
     """A kernel manager whose kernels come from ``pool`` (set on a per-pool subclass)."""
 
     pool: KernelPool | None = None
-    client_class = DottedObjectName("selfcheck.engine.PooledKernelClient")
+    client_class = DottedObjectName("selfcheck.execution.engine.PooledKernelClient")
     client_factory = Type(klass=PooledKernelClient, default_value=PooledKernelClient)
 
     async def _async_pre_start_kernel(self, **kw: Any):

@@ -48,7 +48,9 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
 from selfcheck.blocks import NUMERIC_KINDS, Figure, Heading, Paragraph, Table
-from selfcheck.docx_fields import (
+from selfcheck.errors import ReportError, SelfcheckError
+from selfcheck.report import Report, SectionEntry
+from selfcheck.word.fields import (
     PPR_SEQ,
     RPR_SEQ,
     SECTPR_SEQ,
@@ -74,7 +76,7 @@ from selfcheck.docx_fields import (
     set_lang,
     shade,
 )
-from selfcheck.docx_format import (
+from selfcheck.word.format import (
     CellText,
     TextCleaner,
     display_width,
@@ -82,8 +84,6 @@ from selfcheck.docx_format import (
     section_number,
     sub_number,
 )
-from selfcheck.errors import ReportError, SelfcheckError
-from selfcheck.report import Report, SectionEntry
 
 log = logging.getLogger(__name__)
 
