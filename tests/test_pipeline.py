@@ -38,7 +38,7 @@ def texts(doc, style_prefix):
 def test_outputs_of_a_run(result):
     out = result.output_dir
     assert result.report.name == "2026Q3_客户服务自查报告.docx"
-    for name in ("metrics.csv", "data_quality.json", "run_manifest.json"):
+    for name in ("metrics.csv", "metrics.xlsx", "data_quality.json", "run_manifest.json"):
         assert (out / name).is_file()
     for nb in [s.notebook.removesuffix(".ipynb") for s in SECTIONS]:
         executed = nbformat.read(out / "notebooks" / f"{nb}.ipynb", as_version=4)
@@ -52,6 +52,30 @@ def test_outputs_of_a_run(result):
         "staff", "training", "qa_reviews", "incidents",
     }  # fmt: skip
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+
+def test_metrics_xlsx_holds_the_csvs_figures(result):
+    import openpyxl
+
+    rows = metrics_rows(result)
+    wb = openpyxl.load_workbook(result.output_dir / "metrics.xlsx", read_only=True)
+    sheet = wb["指标"].iter_rows(values_only=True)
+    header = next(sheet)
+    book = {r[0]: dict(zip(header, r, strict=True)) for r in sheet}
+    assert list(book) == list(rows)  # same metrics, same order
+    for metric_id, row in rows.items():
+        cell = book[metric_id]
+        if row["value"] == "":
+            assert cell["本期值"] is None and cell["达标情况"] == "无数据"
+        else:
+            assert cell["本期值"] == pytest.approx(float(row["value"]))
+        assert cell["达标情况"] == row["status"]
+        if row["delta"] != "":
+            scale = 100 if row["unit"] == "rate" else 1  # rates' changes in points
+            assert cell["环比变化"] == pytest.approx(float(row["delta"]) * scale)
+    quality = [r[0] for r in wb["数据质量"].iter_rows(min_row=2, values_only=True)]
+    assert len(quality) == 10 and "calls" in quality
+    wb.close()
 
 
 def metrics_rows(result) -> dict[str, dict]:

@@ -20,7 +20,7 @@ from conftest import PERIOD, ROOT, write_params
 from selfcheck import cli
 from selfcheck.blocks import SectionResult
 from selfcheck.execution.runlock import LOCK_FILE, MARKER_FILE, OWNER_FILE, output_lock
-from selfcheck.execution.runner import METRICS_COLUMNS, write_metrics_csv
+from selfcheck.exports import METRICS_COLUMNS, write_metrics_csv
 from selfcheck.metrics.base import Metric, Target
 
 REPORT = f"{PERIOD}_客户服务自查报告.docx"

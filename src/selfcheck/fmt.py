@@ -28,6 +28,11 @@ _DECIMALS = {
 }
 
 
+def decimals(unit: str) -> int:
+    """The decimals a value in ``unit`` is written with (rates: as a percentage)."""
+    return _DECIMALS.get(unit, 1)
+
+
 def _missing(v: float | None) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 

@@ -25,7 +25,6 @@ results alone, without kernels.
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import shutil
@@ -53,9 +52,10 @@ from selfcheck.execution.runlock import (
     write_marker,
 )
 from selfcheck.execution.slowimports import block_slow_imports
+from selfcheck.exports import METRICS_FILE, METRICS_XLSX, write_metrics_csv, write_metrics_xlsx
 from selfcheck.ingest import memory
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
-from selfcheck.quality import load_unused_files, record_quality, unused_lines
+from selfcheck.quality import load_quality, load_unused_files, record_quality, unused_lines
 from selfcheck.report import Report, ReportMeta, SectionEntry
 from selfcheck.results import RUN_ENV, batch_environment
 from selfcheck.results import check_consistency as results_check
@@ -65,32 +65,9 @@ from selfcheck.word.writer import write_docx
 
 T = TypeVar("T")
 KERNEL_NAME = "python3"
-METRICS_FILE = "metrics.csv"
 MANIFEST_FILE = "run_manifest.json"
 UNFINISHED_MANIFEST_FILE = "run_manifest.unfinished.json"  # the manifest of a failed run
 STAGING_DIR = ".staging"  # the report, metrics.csv and manifest are built here, then swapped in
-METRICS_COLUMNS = (
-    "metric_id",
-    "name",
-    "value",
-    "unit",
-    "numerator",
-    "denominator",
-    "n",
-    "target",
-    "comparator",
-    "status",
-    "previous",
-    "delta",
-    "year_ago",
-    "delta_year",
-    "section",
-    "reason",
-    "ci_low",
-    "ci_high",
-    "small_sample",
-    "p_value",
-)
 
 
 def notebooks_dir() -> Path:
@@ -358,6 +335,14 @@ def build(config: Config) -> Built:
             "(cannot create the staging folder)"
         ) from None
     metrics_path = write_metrics_csv(results, staging / METRICS_FILE)
+    write_metrics_xlsx(
+        results,
+        staging / METRICS_XLSX,
+        quality=load_quality(config),
+        unused=load_unused_files(config),
+        created=config.report_date,
+        title=f"{config.period} 客户服务自查报告 指标",
+    )
     meta = ReportMeta(
         organisation=config.params.organisation,
         reporting_unit=config.params.reporting_unit,
@@ -378,6 +363,7 @@ def commit(config: Config, built: Built) -> tuple[Path, Path]:
     report_path = out / built.report.name
     metrics_path = out / METRICS_FILE
     moves = [(built.report, report_path), (built.metrics_csv, metrics_path)]
+    moves.append((built.staging / METRICS_XLSX, out / METRICS_XLSX))
     manifest = built.staging / MANIFEST_FILE
     if manifest.exists():
         moves.append((manifest, out / MANIFEST_FILE))
@@ -661,63 +647,6 @@ def collect_results(config: Config) -> list[SectionResult]:
             raise SelfcheckError(f"{folder}: 该结果属于 {result.period}，不是 {config.period}")
         results.append(result)
     return results
-
-
-def write_metrics_csv(results: Sequence[SectionResult], path: Path) -> Path:
-    """``metrics.csv``: one row per metric (and breakdown key), UTF-8 with BOM for Excel.
-
-    Excel reads a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return as a formula: every text cell that does gets a leading ``'`` (OWASP's advice
-    against CSV injection; the target comparator ``==`` is written ``'==``). Numbers are
-    written as numbers, a negative delta ``-0.5`` included.
-    """
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(METRICS_COLUMNS)
-        for r in results:
-            for m in r.metrics:
-                w.writerow(
-                    [
-                        _text(m.metric_id),
-                        _text(m.name),
-                        _num(m.value),
-                        _text(m.unit),
-                        _num(m.numerator),
-                        _num(m.denominator),
-                        "" if m.n is None else m.n,
-                        "" if m.target is None else _num(m.target.value),
-                        "" if m.target is None else _text(m.target.comparator),
-                        _text(m.status),
-                        _num(m.previous),
-                        _num(m.delta),
-                        _num(m.year_ago),
-                        _num(m.delta_year),
-                        _text(m.section or r.section_id),
-                        _text(m.reason or ""),
-                        _num(m.ci_low),
-                        _num(m.ci_high),
-                        "true" if m.small_sample else ("false" if m.sampled else ""),
-                        _num(m.p_value),
-                    ]
-                )
-    tmp.replace(path)
-    return path
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(v: object) -> str:
-    """A text cell Excel shows as text: a formula-like start is neutralised with ``'``."""
-    text = "" if v is None else str(v)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _num(v: float | None) -> str:
-    if v is None:
-        return ""
-    return repr(float(v)) if not float(v).is_integer() else str(int(v))
 
 
 def _write_manifest(
