@@ -1,4 +1,4 @@
-"""Command line: ``selfcheck run|assemble|sample|validate|sections|lab`` (also ``python -m selfcheck``)."""
+"""Command line: ``selfcheck run|assemble|sample|validate|checklist|sections|lab`` (also ``python -m selfcheck``)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,21 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--wait", action="store_true", help="输出目录被另一运行占用时排队等待")
 
     sub.add_parser("sections", help="列出报告章节及其笔记本")
+
+    c = sub.add_parser(
+        "checklist",
+        help="生成（或更新）本期自查检查表 <期间>_checklist.xlsx；已填写的内容保留",
+    )
+    c.add_argument("params", type=Path, help="参数文件，例如 params/2026Q3.yaml")
+    c.add_argument(
+        "--from", dest="previous", type=Path, default=None,
+        help="作为起点的上期检查表（缺省：参数目录中上一期的检查表，如有）",
+    )  # fmt: skip
+    c.add_argument("--check", action="store_true", help="只读取并检查已填写的检查表，不改写")
+    c.add_argument(
+        "--export-definition", type=Path, metavar="FILE", default=None,
+        help="把默认自查清单写到 FILE，供本单位修改（再在参数文件中写 checklist: FILE）",
+    )  # fmt: skip
 
     n = sub.add_parser("new-period", help="由上一期生成新一期的参数、整改措施等文件")
     n.add_argument("period", help="新期间，例如 2026Q4")
@@ -241,6 +256,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         for s in SECTIONS:
             print(f"{s.order:>2}. {s.id:<10} {s.title:<12} notebooks/{s.notebook}")
         return 0
+    if args.command == "checklist":
+        return _checklist(args)
     if args.command == "new-period":
         from selfcheck.period import Period
         from selfcheck.scaffold import new_period
@@ -288,6 +305,45 @@ def _dispatch(args: argparse.Namespace) -> int:
         finally:
             stop.set()
     raise AssertionError(args.command)
+
+
+def _checklist(args: argparse.Namespace) -> int:
+    from selfcheck.checklist.commands import (
+        export_definition,
+        read_period_workbook,
+        write_period_workbook,
+    )
+    from selfcheck.config import load_config
+
+    if args.export_definition is not None:
+        print(f"已写出默认自查清单：{export_definition(args.export_definition)}")
+        return 0
+    config = load_config(args.params)
+    if args.check:
+        inspection = read_period_workbook(config)
+        if inspection is None:
+            print(f"本期尚无检查表。运行 selfcheck checklist {args.params} 生成。")
+            return 3
+        for area, counts in inspection.by_area().items():
+            shown = "，".join(f"{k} {v}" for k, v in counts.items() if v)
+            print(f"{area:<8} {shown}")
+        left = len(inspection.not_inspected)
+        print(
+            f"检查表 {inspection.path}：{len(inspection.entries)} 项，"
+            f"发现问题 {len(inspection.findings())} 项，未检查 {left} 项。"
+        )
+        return 0
+    summary = write_period_workbook(config, previous=args.previous)
+    print(
+        f"已写出 {summary.path}：{summary.items} 项，其中由指标判定 {summary.decided} 项"
+        + (f"（另有 {summary.undecided} 项指标无法判定，须人工检查）" if summary.undecided else "")
+        + (f"；保留已填写 {summary.kept} 项" if summary.kept else "")
+        + (f"；列出上期结论 {summary.carried} 项" if summary.carried else "")
+        + "。"
+    )
+    for note in summary.notes:
+        print(f"注意：{note}")
+    return 0
 
 
 def lab_command(notebook_dir: Path, extra: list[str]) -> list[str]:

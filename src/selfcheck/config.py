@@ -186,6 +186,9 @@ class ParamsModel(_Model):
     confidentiality: str = Field("内部资料　注意保密", description="密级说明（封面）")
     data_dir: str = Field("../data/{period}", description="数据目录，{period} 替换为期间")
     standards: str = Field("standards.yaml", description="服务标准（目标值）文件")
+    checklist: str | None = Field(
+        None, description="自查清单定义文件（领域与检查项）；缺省使用随软件提供的默认清单"
+    )
     template: str | None = Field(None, description="单位自有 Word 模板 (.docx)")
     output_dir: str = Field("../outputs/{period}", description="输出目录")
     timezone: str = Field("Asia/Shanghai", description="时间戳所用时区（本地挂钟时间）")
@@ -260,6 +263,13 @@ class Config:
     def output_root(self) -> Path:
         """The folder that holds every period's outputs (history lives here)."""
         return self._resolve(self.params.output_dir, self.period).parent
+
+    @property
+    def checklist_path(self) -> Path | None:
+        """The organisation's checklist definition (None: the packaged default)."""
+        if self.params.checklist is None:
+            return None
+        return self._resolve(self.params.checklist, self.period)
 
     @property
     def template(self) -> Path | None:
