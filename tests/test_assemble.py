@@ -20,6 +20,7 @@ from conftest import PERIOD, ROOT, write_params
 from selfcheck.errors import ReportError, SectionError
 from selfcheck.execution.runlock import MARKER_FILE
 from selfcheck.execution.runner import MANIFEST_FILE, RUN_ENV, run, sections_to_run
+from selfcheck.sections import SECTIONS
 
 pytestmark = pytest.mark.integration
 
@@ -126,7 +127,7 @@ def test_the_manifest_of_a_run_records_origin_and_save_time(ws):
     run(ws.params, only="process", echo=lambda _: None)
     manifest = json.loads((ws.out / MANIFEST_FILE).read_text(encoding="utf-8"))
     entries = {s["section_id"]: s for s in manifest["sections"]}
-    assert len(entries) == 9  # every section of the report, run or reused
+    assert len(entries) == len(SECTIONS)  # every section of the report, run or reused
     assert entries["process"]["status"] == "ok" and entries["process"]["origin"] == "papermill"
     assert entries["summary"]["status"] == "ok"  # re-run after process: it reads it
     assert entries["response"]["status"] == "reused" and entries["response"]["saved_at"]
@@ -214,12 +215,13 @@ def test_sections_to_run_with_only():
     assert [s.id for s in sections_to_run(Config(), "response")] == [
         "response",
         "summary",
+        "inspection",
         "findings",
         "measures",
         "appendix",
     ]
     assert [s.id for s in sections_to_run(Config(), "summary")] == ["summary"]
-    assert len(sections_to_run(Config(), None)) == 9
+    assert len(sections_to_run(Config(), None)) == len(SECTIONS)
 
 
 def test_assemble_refuses_a_summary_built_over_other_results(ws):
@@ -263,7 +265,8 @@ def test_only_response_after_it_changed_rebuilds_a_matching_summary(ws):
 
     again = run(ws.params, only="response", echo=lambda _: None)
     ran = [s.section_id for s in again.sections]
-    assert ran[0] == "response" and set(ran[1:]) == {"summary", "findings", "measures", "appendix"}
+    assert ran[0] == "response" and set(ran[1:]) == {
+        "summary", "inspection", "findings", "measures", "appendix"}  # fmt: skip
     assert targeted() == before - 1
     assert f"设有目标的指标共{before - 1}项" in overview()
     from docx import Document

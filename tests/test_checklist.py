@@ -304,3 +304,25 @@ def test_checklist_command_on_the_sample(sample_root, tmp_path):
     )  # fmt: skip
     assert checked.returncode == 3
     assert "第2行 K列（结论）" in checked.stderr and "Traceback" not in checked.stderr
+
+
+def test_the_committed_sample_workbooks_are_what_the_sample_writes(tmp_path):
+    """params/2026Q{2,3}_checklist.xlsx hold what selfcheck.checklist.sample fills in, and
+    read back cleanly against the default checklist."""
+    from selfcheck.checklist.sample import WINDOWS, write_sample_workbooks
+
+    params = Path(__file__).resolve().parents[1] / "params"
+    default = load_checklist()
+    for fresh in write_sample_workbooks(tmp_path):
+        committed = params / fresh.name
+        period = fresh.name.split("_")[0]
+        a = read_workbook(committed, default, period, window=WINDOWS[period])
+        b = read_workbook(fresh, default, period, window=WINDOWS[period])
+        assert [
+            (e.item.id, e.conclusion, e.description, e.inspector, e.date) for e in a.entries
+        ] == [(e.item.id, e.conclusion, e.description, e.inspector, e.date) for e in b.entries]
+        if period == "2026Q3":
+            assert {e.item.id for e in a.findings()} == {"S02", "Q09", "F05"}
+            assert [
+                e.item.id for e in a.entries if not e.inspected and not e.decided_by_metrics
+            ] == ["P07"]

@@ -13,7 +13,9 @@ the trend:
   further from the target) weighs ×1.2, a new one (met last quarter) ×1.1, one
   that improved ×0.85;
 - levels: ≥ 0.5 严重, ≥ 0.15 较重, else 一般. Analyst problems carry their own
-  level (严重 0.75, 较重 0.3, 一般 0.1 for ranking).
+  level (严重 0.75, 较重 0.3, 一般 0.1 for ranking), and so do the checklist's findings
+  (the item's severity for 不符合, one level lower for 基本符合; items decided by metrics
+  are left to their metrics' shortfalls, never counted twice).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class Problem:
     trend: str  # 恶化 / 改善 / 持平 / 新出现 / —
     metric: Metric | None = None
     gap: float | None = None  # how far from the target, in the metric's unit (positive)
-    source: str = "指标"  # 指标 / 分析人员
+    source: str = "指标"  # 指标 / 分析人员 / 自查检查
 
 
 def gap(m: Metric) -> float:
@@ -105,11 +107,25 @@ def describe(m: Metric) -> str:
     return "，".join(parts)
 
 
+@dataclass(frozen=True)
+class InspectionFinding:
+    """An item of the self-inspection checklist found 不符合 or 基本符合 by an inspector."""
+
+    item_id: str
+    topic: str
+    check: str
+    conclusion: str
+    description: str
+    level: str  # the item's severity (基本符合: one level lower)
+
+
 def find_problems(
-    metrics: Iterable[Metric], analyst: Sequence[AnalystProblem] = ()
+    metrics: Iterable[Metric],
+    analyst: Sequence[AnalystProblem] = (),
+    inspection: Sequence[InspectionFinding] = (),
 ) -> list[Problem]:
-    """Every shortfall (breakdown rows excluded: they carry no target) and the analyst's
-    problems, most severe first."""
+    """Every shortfall (breakdown rows excluded: they carry no target), the analyst's
+    problems and the checklist's findings, most severe first."""
     out = []
     for m in metrics:
         if m.status != STATUS_MISSED or ":" in m.metric_id:
@@ -138,6 +154,18 @@ def find_problems(
                 level=p.severity,
                 trend="—",
                 source="分析人员",
+            )
+        )
+    for f in inspection:
+        out.append(
+            Problem(
+                key=f.item_id,
+                title=f"{f.topic}检查{f.conclusion}",
+                description=f"{f.description.rstrip('。')}（检查项 {f.item_id}：{f.check}）",
+                severity=LEVEL_SCORE[f.level],
+                level=f.level,
+                trend="—",
+                source="自查检查",
             )
         )
     return sorted(out, key=lambda p: (-p.severity, p.source != "指标", p.key))

@@ -69,7 +69,7 @@ def test_findings_ranked_with_a_heading_per_level_that_has_problems(params):
     assert table.rows[1][2:5] == ("—", "—", "—")
     texts = [p.text for p in _blocks(sec, Paragraph)[1:]]
     assert texts[0].startswith("呼损率未达标：呼损率为12.0%，未达到≤5.0%的目标，差距7.0个百分点")
-    assert texts[1] == "知识库更新滞后：部分新业务的话术和知识条目未及时更新，坐席解答口径不一。。"
+    assert texts[1] == "知识库更新滞后：部分新业务的话术和知识条目未及时更新，坐席解答口径不一。"
 
 
 def test_findings_options(params):

@@ -16,7 +16,7 @@ class SectionDef:
     id: str
     title: str
     notebook: str  # file name under notebooks/
-    order: int  # place in the report's full plan (1–9, report.md); numbering is by position
+    order: int  # place in the report's plan (1–10); numbering is by position
     after_all: bool = False  # runs after every other section (it reads their results)
 
 
@@ -29,9 +29,10 @@ SECTIONS: tuple[SectionDef, ...] = tuple(
             SectionDef("response", "服务响应速度", "04_response.ipynb", 4),
             SectionDef("satisfaction", "客户满意度与投诉处理", "05_satisfaction.ipynb", 5),
             SectionDef("quality", "服务质量检查", "06_quality.ipynb", 6),
-            SectionDef("findings", "存在的问题", "07_findings.ipynb", 7, after_all=True),
-            SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 8, after_all=True),
-            SectionDef("appendix", "附录", "09_appendix.ipynb", 9, after_all=True),
+            SectionDef("inspection", "自查工作开展情况", "07_inspection.ipynb", 7, after_all=True),
+            SectionDef("findings", "存在的问题", "07_findings.ipynb", 8, after_all=True),
+            SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 9, after_all=True),
+            SectionDef("appendix", "附录", "09_appendix.ipynb", 10, after_all=True),
         ),
         key=lambda s: s.order,
     )

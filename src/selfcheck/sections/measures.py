@@ -55,7 +55,8 @@ class Figures:
     follow_up: list[tuple] | None  # last period's measures (FOLLOW_UP_COLUMNS); None: none
     done: int  # of last period's measures: completed,
     still_open: int  # still open,
-    resolved: int  # and those whose metric now meets its target
+    resolved: int  # and those whose metric now meets its target (or checklist item conforms)
+    checked: int = 0  # of last period's measures: those of a checklist item
 
 
 def open_section(period: str, params_path: str) -> Section:
@@ -89,29 +90,55 @@ def compute(sec: Section) -> pd.DataFrame:
 
     previous = sec.period.previous()
     before = load_measures(sec.config.params_path, previous)
-    follow_up, done, still_open, resolved = None, 0, 0, 0
+    follow_up, done, still_open, resolved, checked_items = None, 0, 0, 0, 0
     if before is not None and before.measures:
         now = {m.metric_id: m for m in all_metrics(sec)}
+        checked = checklist_now(sec)
         follow_up = []
         for item in before.measures:
             m = now.get(item.problem)
             if m is not None and m.has_value:
                 state = f"{fmt.value(m.value, m.unit)}，{m.status}"
                 resolved += m.status == "达标"
+            elif item.problem in checked:  # a checklist item: this period's conclusion
+                conclusion, _ = checked[item.problem]
+                checked_items += 1
+                state = f"本期检查{conclusion}" if conclusion else "本期未检查"
+                resolved += conclusion in ("符合", "不适用")
             else:
                 state = "—"
             done += item.status == "已完成"
             still_open += item.status in OPEN_STATUSES
             name = m.name if m is not None else item.problem
+            if m is None and item.problem in checked:
+                name = f"{checked[item.problem][1]}（检查项 {item.problem}）"
             follow_up.append(
                 (name, item.measure, item.owner, fmt.date_zh(item.due), item.status, state)
             )
     store(
         sec,
         "figures",
-        Figures(problems, path, rows, missing, previous, follow_up, done, still_open, resolved),
+        Figures(
+            problems,
+            path,
+            rows,
+            missing,
+            previous,
+            follow_up,
+            done,
+            still_open,
+            resolved,
+            checked_items,
+        ),
     )
     return pd.DataFrame(rows, columns=[c.name for c in MEASURE_COLUMNS])
+
+
+def checklist_now(sec: Section) -> dict[str, tuple[str | None, str]]:
+    """Checklist item id → this period's conclusion (None: not inspected) and its topic."""
+    from selfcheck.sections.inspection import inspection_of
+
+    return {e.item.id: (e.conclusion, e.item.topic) for e in inspection_of(sec).entries}
 
 
 def _figures(sec: Section) -> Figures:
@@ -161,7 +188,9 @@ def follow_up(sec: Section) -> None:
     sec.narrative(
         "follow_up",
         f"{f.previous.title_zh}共登记整改措施{len(f.follow_up)}项，已完成{f.done}项、"
-        f"仍在推进{f.still_open}项；对应指标本期已达标{f.resolved}项。未完成的措施已结转至本期继续跟踪。",
+        f"仍在推进{f.still_open}项；"
+        + ("对应指标本期已达标或检查项本期复查符合的" if f.checked else "对应指标本期已达标")
+        + f"{f.resolved}项。未完成的措施已结转至本期继续跟踪。",
     )
 
 
