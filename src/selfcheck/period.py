@@ -323,3 +323,64 @@ class Period:
         count = _NUMERALS[n] if 0 <= n <= 10 else str(n)
         unit = {"year": "年", "half": "个半年度", "quarter": "个季度", "month": "个月"}[self.kind]
         return f"近{count}{unit}"
+
+    # -- wording of generated text ----------------------------------------------------
+    def wording(self) -> dict[str, str]:
+        """The quarter's words of generated text → this period's (empty for a quarter).
+
+        Sections write their sentences, captions and chart labels for a quarter
+        (``本季度``, ``较上季度``, ``季度末``, ``近五个季度`` …); :meth:`localise` puts the
+        period's own words in their place, so a month report says ``本月``, ``较上月``,
+        ``月末``, a year ``本年度``, ``较上年`` (its 环比 and 同比 at once).
+        """
+        if self.kind == "quarter":
+            return {}
+        prev = self.previous_zh
+        prev_end = "上年末" if prev.startswith("上年") else prev.removesuffix("度") + "末"
+        this_end = {"year": "本年末", "half": f"{self.name_zh}末", "month": "本月末"}[self.kind]
+        unit = {"year": "年度", "half": "半年度", "month": "月份"}[self.kind]
+        whole = {"year": "全年", "half": "全半年", "month": "全月"}[self.kind]
+        words = {
+            "与上季度和上年同期均持平": (
+                "与上年持平" if self.kind == "year" else f"与{prev}和上年同期均持平"
+            ),
+            "本季度末": this_end,
+            "上季度末": prev_end,
+            "本季度": self.this_zh,
+            "上季度": prev,
+            "季度末": self.end_zh,
+            "近五个季度": self.recent_zh(5),
+            "全季度": whole,
+            "目标的季度": f"目标的{unit}",
+            "数据的季度": f"数据的{unit}",
+            "多个季度": f"多个{unit}",
+        }
+        if self.kind == "year":
+            words["上年同期"] = "上年"
+        return words
+
+    def localise(self, text: str) -> str:
+        """Generated text (written for a quarter) in this period's words; a quarter's text
+        is returned as it is. A year's 环比 and 同比 clauses, the same comparison, are
+        said once (``较上年上升1.2个百分点，较上年上升1.2个百分点`` → once)."""
+        words = self.wording()
+        if not words or ("季度" not in text and "上年同期" not in text):
+            return text
+        pattern = _wording_pattern(tuple(words))
+        out = pattern.sub(lambda m: words[m.group(0)], text)
+        if self.kind == "year":
+            out = _TWICE.sub(r"\1", out)
+        return out
+
+
+_TWICE = re.compile(r"((?:较|与)上年[^，。；、（）]*)，\1(?=[，。；）]|$)")
+_PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def _wording_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation, longest phrase first (``上季度末`` before ``上季度``)."""
+    hit = _PATTERNS.get(phrases)
+    if hit is None:
+        ordered = sorted(phrases, key=len, reverse=True)
+        hit = _PATTERNS[phrases] = re.compile("|".join(map(re.escape, ordered)))
+    return hit

@@ -145,6 +145,8 @@ def metric_table(
             replace(c, width=w) for c, w in zip(METRIC_COLUMNS, widths, strict=True)
         )
     note = _missing_note(metrics, group_reasons)
+    if sec.period.previous_is_year_ago:  # a year's 环比 is its 同比: one column, 较上年
+        columns = [c for c in columns if c != "较上年同期"]
     cols, rows = select_columns(sec, caption, table_columns, metric_rows(metrics), columns)
     return sec.table(caption, cols, rows, note=note)
 
