@@ -460,3 +460,104 @@ def test_sample_of_each_kind(tmp_path, period, folders):
     assert inductions.groupby(months)["session_id"].nunique().to_dict() == {
         m.number: 1 for m in p.months()
     }
+
+
+# -- wording of generated text ----------------------------------------------------------
+
+SENTENCE = (
+    "本季度共受理工单1,204件，较上季度增加12件，较上年同期下降3件；截至季度末仍有3件未办结，"
+    "较上季度末（1,204件）增加36件。图：主要指标近五个季度走势；红点为未达到目标的季度。"
+)
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ("2026Q3", SENTENCE),
+        ("2026-07", "本月共受理工单1,204件，较上月增加12件，较上年同期下降3件；截至月末仍有3件"
+         "未办结，较上月末（1,204件）增加36件。图：主要指标近五个月走势；红点为未达到目标的月份。"),
+        ("2026H1", "上半年共受理工单1,204件，较上年下半年增加12件，较上年同期下降3件；截至半年末"
+         "仍有3件未办结，较上年末（1,204件）增加36件。图：主要指标近五个半年度走势；红点为未达到"
+         "目标的半年度。"),
+        ("2026H2", "下半年共受理工单1,204件，较上半年增加12件，较上年同期下降3件；截至半年末"
+         "仍有3件未办结，较上半年末（1,204件）增加36件。图：主要指标近五个半年度走势；红点为未达到"
+         "目标的半年度。"),
+        ("2026", "本年度共受理工单1,204件，较上年增加12件，较上年下降3件；截至年末仍有3件未办结，"
+         "较上年末（1,204件）增加36件。图：主要指标近五年走势；红点为未达到目标的年度。"),
+    ],
+)  # fmt: skip
+def test_generated_text_in_the_periods_words(period, expected):
+    assert Period.parse(period).localise(SENTENCE) == expected
+
+
+def test_a_years_two_equal_comparisons_are_said_once():
+    year = Period.parse("2026")
+    assert year.localise("接通率为76.2%，较上季度下降1.1个百分点，较上年同期下降1.1个百分点。") == (
+        "接通率为76.2%，较上年下降1.1个百分点。"
+    )
+    assert year.localise("重开率为2.6%，与上季度和上年同期均持平。") == "重开率为2.6%，与上年持平。"
+    assert year.localise("与上季度持平，与上年同期持平。") == "与上年持平。"
+    assert Period.parse("2026-07").localise("与上季度和上年同期均持平") == "与上月和上年同期均持平"
+    assert Period.parse("2026Q3").wording() == {}
+
+
+# -- a month report through the real pipeline ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def month_run(tmp_path_factory):
+    from selfcheck.execution.runner import run
+
+    root = tmp_path_factory.mktemp("month")
+    generate("2026-07", root / "data", scale="small")
+    params = root / "params" / "2026-07.yaml"
+    params.parent.mkdir()
+    params.write_text(
+        "period: 2026-07\norganisation: 测试集团有限公司\nreporting_unit: 客户服务中心\n"
+        f"standards: {(ROOT / 'params' / 'standards.yaml').as_posix()}\n"
+        "data_dir: ../data/{period}\noutput_dir: ../outputs/{period}\n",
+        encoding="utf-8",
+    )
+    return root, run(params, echo=lambda _: None)
+
+
+def _answer_rate(folder: Path) -> float:
+    """人工接通率 by hand: answered ÷ (answered + abandoned after 5 s or more in the queue)."""
+    calls = pd.read_csv(folder / "calls.csv", encoding="utf-8")
+    answered = (calls["outcome"] == "answered").sum()
+    abandoned = ((calls["outcome"] == "abandoned") & ~(calls["queue_seconds"] < 5)).sum()
+    return answered / (answered + abandoned)
+
+
+@pytest.mark.integration
+def test_month_report(month_run):
+    import csv
+
+    from docx import Document
+
+    root, result = month_run
+    assert result.report.name == "2026-07_客户服务自查报告.docx"
+    doc = Document(str(result.report))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert "2026年7月客户服务自查报告" in paragraphs
+    assert "（2026年7月1日至2026年7月31日）" in paragraphs
+    assert doc.core_properties.title == "2026年7月客户服务自查报告"
+    body = "\n".join(paragraphs)
+    assert "本报告依据2026年7月（2026年7月1日至2026年7月31日）客户服务数据" in body
+    assert "季度" not in body  # every sentence, caption and note in the month's words
+    assert "较上月" in body and "截至本月末（2026年7月31日）" in body
+
+    with (result.output_dir / "metrics.csv").open(encoding="utf-8-sig") as f:
+        rows = {r["metric_id"]: r for r in csv.DictReader(f)}
+    rate = rows["phone.answer_rate"]
+    data = root / "data"
+    assert float(rate["value"]) == pytest.approx(_answer_rate(data / "2026-07"), abs=1e-12)
+    assert float(rate["previous"]) == pytest.approx(_answer_rate(data / "2026-06"), abs=1e-12)
+    assert float(rate["year_ago"]) == pytest.approx(_answer_rate(data / "2025-07"), abs=1e-12)
+    assert rate["target"] == "0.95"
+
+    store = HistoryStore(result.output_dir.parent / "history.duckdb")
+    assert store.periods() == ["2026-07"]  # a month's rows, under the month
+    assert store.read(Period.parse("2026-07"))["phone.answer_rate"].value == pytest.approx(
+        float(rate["value"])
+    )
