@@ -15,7 +15,7 @@ import yaml
 
 from selfcheck.calendar import WorkCalendar
 from selfcheck.config import load_config, load_standards
-from selfcheck.errors import ParamsError
+from selfcheck.errors import DataError, ParamsError
 from selfcheck.metrics.base import Measure, Metric
 from selfcheck.metrics.history import HistoryStore
 from selfcheck.metrics.people import team
@@ -561,3 +561,32 @@ def test_month_report(month_run):
     assert store.read(Period.parse("2026-07"))["phone.answer_rate"].value == pytest.approx(
         float(rate["value"])
     )
+
+
+# -- ingest: the period's boundaries ------------------------------------------------------
+
+CALLS = "call_id,arrived_at,outcome,ring_seconds,queue_seconds,talk_seconds"
+
+
+def test_a_month_folder_holding_a_quarters_export_stops_naming_the_months(tmp_path):
+    from selfcheck.ingest import read_dataset
+
+    rows = [f"a{i},2026-08-1{i % 9} 10:00,answered,5,30,300" for i in range(12)]
+    rows += [f"b{i},2026-09-0{1 + i} 10:00,answered,5,30,300" for i in range(8)]
+    rows += ["c1,2026-07-01 09:00,answered,5,30,300", "c2,2026-07-31 23:59,answered,5,30,300"]
+    path = tmp_path / "calls.csv"
+    path.write_text(CALLS + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        read_dataset(path, DATASETS["calls"], Period.parse("2026-07"))
+    msg = str(e.value)
+    assert (
+        "20 / 22 行记录的来电时间（arrived_at）不在 2026-07（2026-07-01 至 2026-07-31）之内" in msg
+    )
+    assert "这些记录属于 2026-08（12 行）、2026-09（8 行）" in msg
+    assert "跨多个月的累计导出" in msg and "export this month only" in msg
+    # the same file is the quarter's: every row kept; a year keeps them too
+    for period in ("2026Q3", "2026", "2026H2"):
+        frame, q = read_dataset(path, DATASETS["calls"], Period.parse(period))
+        assert (len(frame), q.rows_outside) == (22, 0), period
+    frame, q = read_dataset(path, DATASETS["calls"], Period.parse("2026-08"), max_outside_share=1)
+    assert (len(frame), q.rows_outside) == (12, 10)

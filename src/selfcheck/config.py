@@ -444,6 +444,8 @@ def _validate(model: type[BaseModel], raw: dict, path: Path) -> Any:
                 msg = "未知的参数名 (unknown key)，请检查拼写"
             elif err["type"] == "missing":
                 msg = "缺少必填参数 (required key missing)"
+            elif err["type"] == "value_error":  # our own message, without pydantic's prefix
+                msg = str(err["msg"]).removeprefix("Value error, ")
             else:
                 msg = err["msg"]
             lines.append(f"  {key}: {msg}")
