@@ -499,6 +499,15 @@ def test_a_years_two_equal_comparisons_are_said_once():
     assert year.localise("与上季度持平，与上年同期持平。") == "与上年持平。"
     assert Period.parse("2026-07").localise("与上季度和上年同期均持平") == "与上月和上年同期均持平"
     assert Period.parse("2026Q3").wording() == {}
+    from selfcheck.metrics.catalogue import _NEXT_INSTANT as definition
+
+    assert definition == "期末（季度结束后的第一个时刻，如第三季度为10月1日00:00）"
+    assert Period.parse("2026-07").localise(definition) == (
+        "期末（月份结束后的第一个时刻，如2026年7月为2026年8月1日00:00）"
+    )
+    assert Period.parse("2026").localise(definition) == (
+        "期末（年度结束后的第一个时刻，如2026年度为2027年1月1日00:00）"
+    )
 
 
 # -- a month report through the real pipeline ---------------------------------------------

@@ -340,7 +340,13 @@ class Period:
         this_end = {"year": "本年末", "half": f"{self.name_zh}末", "month": "本月末"}[self.kind]
         unit = {"year": "年度", "half": "半年度", "month": "月份"}[self.kind]
         whole = {"year": "全年", "half": "全半年", "month": "全月"}[self.kind]
+        end = self.end
         words = {
+            # the metric definitions' "period end" (catalogue._NEXT_INSTANT), with this period
+            "季度结束后的第一个时刻，如第三季度为10月1日00:00": (
+                f"{unit}结束后的第一个时刻，如{self.title_zh}为"
+                f"{end.year}年{end.month}月{end.day}日00:00"
+            ),
             "与上季度和上年同期均持平": (
                 "与上年持平" if self.kind == "year" else f"与{prev}和上年同期均持平"
             ),
