@@ -599,3 +599,16 @@ def test_a_month_folder_holding_a_quarters_export_stops_naming_the_months(tmp_pa
         assert (len(frame), q.rows_outside) == (22, 0), period
     frame, q = read_dataset(path, DATASETS["calls"], Period.parse("2026-08"), max_outside_share=1)
     assert (len(frame), q.rows_outside) == (12, 10)
+
+
+def test_new_period_cli_says_when_the_new_year_is_unknown_to_the_calendar(tmp_path, capsys):
+    from selfcheck.cli import main
+
+    _params(tmp_path, "2026")
+    assert (
+        main(["new-period", "--params-dir", str(tmp_path), "--from", str(tmp_path / "2026.yaml")])
+        == 0
+    )
+    out = capsys.readouterr()
+    assert f"已创建 {tmp_path / '2027.yaml'}" in out.out
+    assert "注意：新参数文件尚需修改后才能运行" in out.err and "工作日历不含 2027 年" in out.err

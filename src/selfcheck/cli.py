@@ -257,12 +257,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{s.order:>2}. {s.id:<10} {s.title:<12} notebooks/{s.notebook}")
         return 0
     if args.command == "new-period":
+        from selfcheck.config import load_config
+        from selfcheck.errors import ParamsError
         from selfcheck.period import Period
         from selfcheck.scaffold import new_period
 
         target = None if args.period is None else Period.parse(args.period)
-        for path in new_period(target, args.params_dir, source=args.source):
+        written = new_period(target, args.params_dir, source=args.source)
+        for path in written:
             print(f"已创建 {path}")
+        try:  # e.g. a year the working calendar does not know: say so now, not at the run
+            load_config(written[0])
+        except ParamsError as e:
+            print(
+                f"注意：新参数文件尚需修改后才能运行 (edit it before the run)：{e}", file=sys.stderr
+            )
         return 0
     if args.command == "pool":
         from selfcheck.execution.kernels import shared_status, start_shared, stop_shared
