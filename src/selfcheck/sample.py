@@ -1,8 +1,13 @@
-"""Sample data: a realistic, deterministic quarter of customer-service records.
+"""Sample data: a realistic, deterministic period of customer-service records.
 
 ``generate("2026Q3", root)`` writes ``root/<period>/<dataset>.csv`` for the ten
 datasets of :data:`selfcheck.schema.DATASETS`, for the period and (by default)
-the four quarters before it, so that QoQ and YoY comparisons exist.
+the four quarters before it, so that QoQ and YoY comparisons exist. Any kind of
+period works the same way (``2026-07``, ``2026H1``, ``2026``): the model below is
+sized per quarter, and a month gets a third of a quarter's volume, a year four
+quarters' (each quarter's promotion week, one induction session a month), with the
+periods of the same kind before it that its comparisons need (:func:`default_history`).
+A quarter's files are exactly what they were before other kinds existed.
 
 The model, briefly:
 
