@@ -497,6 +497,13 @@ def test_a_years_two_equal_comparisons_are_said_once():
     )
     assert year.localise("重开率为2.6%，与上季度和上年同期均持平。") == "重开率为2.6%，与上年持平。"
     assert year.localise("与上季度持平，与上年同期持平。") == "与上年持平。"
+    assert year.localise(
+        "共1,204件，较上季度增加12件（上升8.7%），较上年同期增加12件（上升8.7%）。"
+    ) == ("共1,204件，较上年增加12件（上升8.7%）。")
+    # different figures are both kept (they cannot be, for a year: the same period)
+    assert (
+        year.localise("较上季度增加12件，较上年同期增加3件。") == "较上年增加12件，较上年增加3件。"
+    )
     assert Period.parse("2026-07").localise("与上季度和上年同期均持平") == "与上月和上年同期均持平"
     assert Period.parse("2026Q3").wording() == {}
     from selfcheck.metrics.catalogue import _NEXT_INSTANT as definition

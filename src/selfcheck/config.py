@@ -245,7 +245,7 @@ class Standards:
     path: Path
     targets: MappingProxyType[str, Target]
     kind: PeriodKind | None = None
-    base: MappingProxyType[str, Target] | None = None  # the file's targets: (None: = targets)
+    base: MappingProxyType[str, Target] | None = None  # the file's targets (None: targets)
     by_kind: MappingProxyType[str, MappingProxyType[str, Target]] = field(
         default_factory=lambda: MappingProxyType({})
     )

@@ -379,7 +379,7 @@ class Period:
         return out
 
 
-_TWICE = re.compile(r"((?:较|与)上年[^，。；、（）]*)，\1(?=[，。；）]|$)")
+_TWICE = re.compile(r"((?:较|与)上年(?:[^，。；、（）]|（[^（）]*）)*)，\1(?=[，。；）]|$)")
 _PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
