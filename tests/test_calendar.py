@@ -104,3 +104,25 @@ def test_custom_hours():
     assert cal.seconds_per_day == 9 * 3600
     with pytest.raises(ParamsError):
         WorkCalendar(work_start=time(18), work_end=time(9))
+
+
+def test_which_years_the_calendar_knows():
+    assert CAL.knows_year(2026) and CAL.knows_year(2024)
+    assert not CAL.knows_year(2099)
+    with pytest.raises(ParamsError, match=r"p\.yaml: calendar\.years：工作日历不含 2099 年"):
+        CAL.check_year(2099, where="p.yaml: calendar.years")
+    listed = WorkCalendar(overrides={2099: YearOverride()})
+    listed.check_year(2099)  # listed (even with no holidays): known
+    assert listed.holidays(date(2099, 1, 1), date(2099, 1, 31)) == []
+
+
+def test_holidays_and_make_up_days_of_a_span():
+    # 2026's Spring Festival: 15–23 Feb off (weekdays 16–20 and 23), 14 and 28 Feb worked
+    assert CAL.holidays(date(2026, 2, 1), date(2026, 2, 28)) == [
+        date(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)
+    ]
+    assert CAL.makeup_workdays(date(2026, 2, 1), date(2026, 2, 28)) == [
+        date(2026, 2, 14),
+        date(2026, 2, 28),
+    ]
+    assert CAL.makeup_workdays(date(2026, 7, 1), date(2026, 8, 31)) == []

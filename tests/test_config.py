@@ -153,3 +153,27 @@ def test_shipped_analyst_examples_are_valid():
     assert len(q3.measures) == 8 and q3.problems[0].severity == "较重"
     assert load_measures(params, Period.parse("2026Q2")).measures[1].status == "已延期"
     assert len(load_facts(params, Period.parse("2026Q3")).facts) == 6
+
+
+@pytest.mark.parametrize("period", ["2026", "2026H2", "2026Q4", "2026-11"])
+def test_every_kind_of_period_with_the_shipped_standards(tmp_path, period):
+    """Without ``targets_by_kind`` a period of any kind has the same targets."""
+    p = tmp_path / f"{period}.yaml"
+    p.write_text(
+        BASE.replace("2026Q3", period)
+        + f"standards: {(ROOT / 'params' / 'standards.yaml').as_posix()}\n",
+        encoding="utf-8",
+    )
+    cfg = load_config(p)
+    assert (str(cfg.period), cfg.period.kind) == (period, cfg.standards.kind)
+    quarter = load_config(ROOT / "params" / "2026Q3.yaml").standards
+    assert cfg.standards.targets == quarter.targets
+    assert cfg.output_dir.name == period
+
+
+def test_period_key_error_names_the_accepted_forms(tmp_path):
+    p = write(tmp_path, BASE.replace("2026Q3", "2026H3"))
+    with pytest.raises(ParamsError) as e:
+        load_config(p)
+    assert "period: 期间 '2026H3' 无法识别：半年只有 H1（上半年）和 H2（下半年）" in str(e.value)
+    assert "2026（年度）、2026H1 / 2026H2（半年）、2026Q3（季度）、2026-07（月）" in str(e.value)

@@ -61,12 +61,31 @@ class WorkCalendar:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            raise ParamsError(
-                f"工作日历不含 {day.year} 年的节假日安排（chinesecalendar "
-                f"{getattr(chinese_calendar, '__version__', '')}）。请在参数文件的 "
-                f"calendar.years 中列出 {day.year} 年的法定节假日 (holidays) 和调休上班日 "
-                f"(workdays)，或升级 chinesecalendar。"
-            ) from None
+            raise _unknown_year(day.year) from None
+
+    def knows_year(self, year: int) -> bool:
+        """The year's holidays and make-up days are known (the package's or listed)."""
+        if year in self.overrides:
+            return True
+        try:
+            chinese_calendar.is_workday(date(year, 1, 1))
+            chinese_calendar.is_workday(date(year, 12, 31))
+        except NotImplementedError:
+            return False
+        return True
+
+    def check_year(self, year: int, *, where: str = "") -> None:
+        """ParamsError naming the year when the calendar does not know it."""
+        if not self.knows_year(year):
+            raise _unknown_year(year, where)
+
+    def holidays(self, first: date, last: date) -> list[date]:
+        """Weekdays off (statutory holidays) from ``first`` to ``last`` inclusive."""
+        return [d for d in _days(first, last) if d.weekday() < 5 and not self.is_workday(d)]
+
+    def makeup_workdays(self, first: date, last: date) -> list[date]:
+        """Weekend days worked (调休上班日) from ``first`` to ``last`` inclusive."""
+        return [d for d in _days(first, last) if d.weekday() >= 5 and self.is_workday(d)]
 
     def workdays_between(self, first: date, last: date) -> list[date]:
         """Workdays from ``first`` to ``last`` inclusive."""
@@ -142,6 +161,20 @@ class WorkCalendar:
         within = np.clip(secs, start, end) - start
         out[valid] = before[idx] + np.where(table[idx], within, 0)
         return out
+
+
+def _unknown_year(year: int, where: str = "") -> ParamsError:
+    return ParamsError(
+        f"{where + '：' if where else ''}工作日历不含 {year} 年的节假日安排（chinesecalendar "
+        f"{getattr(chinese_calendar, '__version__', '')}）。请在参数文件的 "
+        f"calendar.years 中列出 {year} 年的法定节假日 (holidays) 和调休上班日 "
+        f"(workdays)，或升级 chinesecalendar。"
+        f" (the working calendar does not know {year}: list it under calendar.years)"
+    )
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _secs(t: time) -> int:

@@ -14,7 +14,8 @@ from selfcheck.errors import OutputError, SelfcheckError
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="selfcheck", description="客户服务自查报告：由一个季度的数据生成 Word 报告。"
+        prog="selfcheck",
+        description="客户服务自查报告：由一期（年度、半年、季度或月）的数据生成 Word 报告。",
     )
     p.add_argument("--version", action="version", version=f"selfcheck {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -49,11 +50,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--wait", action="store_true", help="输出目录被另一运行占用时排队等待")
 
-    s = sub.add_parser("sample", help="生成示例数据（本期及之前四个季度）")
-    s.add_argument("--period", required=True, help="期间，例如 2026Q3")
+    s = sub.add_parser("sample", help="生成示例数据（本期及比较所需的之前各期，与本期同一类型）")
+    s.add_argument(
+        "--period",
+        required=True,
+        help="期间：2026（年度）、2026H1（半年）、2026Q3（季度）或 2026-07（月）",
+    )
     s.add_argument("--scale", choices=("small", "default", "large"), default="default")
     s.add_argument("--out", type=Path, default=Path("data"), help="数据根目录（默认 data/）")
-    s.add_argument("--history", type=int, default=None, help="另外生成之前几个季度")
+    s.add_argument(
+        "--history",
+        type=int,
+        default=None,
+        help="另外生成之前几期（缺省：季度 4、月 12、半年 4、年度 1）",
+    )
     s.add_argument("--seed", type=int, default=2026)
 
     v = sub.add_parser("validate", help="校验本期数据并写出数据质量记录")
@@ -78,7 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     n = sub.add_parser("new-period", help="由上一期生成新一期的参数、整改措施等文件")
-    n.add_argument("period", help="新期间，例如 2026Q4")
+    n.add_argument(
+        "period",
+        nargs="?",
+        help="新期间：2027（年度）、2026H2（半年）、2026Q4（季度）或 2026-08（月）；"
+        "省略时为 --from 所给参数文件的下一期（同一类型）",
+    )
     n.add_argument(
         "--params-dir", type=Path, default=Path("params"), help="参数目录（默认 params/）"
     )
@@ -259,11 +274,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "checklist":
         return _checklist(args)
     if args.command == "new-period":
+        from selfcheck.config import load_config
+        from selfcheck.errors import ParamsError
         from selfcheck.period import Period
         from selfcheck.scaffold import new_period
 
-        for path in new_period(Period.parse(args.period), args.params_dir, source=args.source):
+        target = None if args.period is None else Period.parse(args.period)
+        written = new_period(target, args.params_dir, source=args.source)
+        for path in written:
             print(f"已创建 {path}")
+        try:  # e.g. a year the working calendar does not know: say so now, not at the run
+            load_config(written[0])
+        except ParamsError as e:
+            print(
+                f"注意：新参数文件尚需修改后才能运行 (edit it before the run)：{e}", file=sys.stderr
+            )
         return 0
     if args.command == "pool":
         from selfcheck.execution.kernels import shared_status, start_shared, stop_shared

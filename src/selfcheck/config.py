@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +31,7 @@ from pydantic import (
 from selfcheck.calendar import WorkCalendar, YearOverride
 from selfcheck.errors import ParamsError
 from selfcheck.metrics.base import Target
-from selfcheck.period import Period
+from selfcheck.period import Period, PeriodKind
 from selfcheck.schema import DATASETS, DatasetSpec
 from selfcheck.thresholds import Thresholds
 
@@ -178,8 +178,15 @@ ColumnsModel: type[BaseModel] = create_model(  # type: ignore[call-overload]
 )
 
 
+def _period_text(v: Any) -> Any:
+    """``period: 2026`` is read by YAML as a number: the year 2026."""
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
 class ParamsModel(_Model):
-    period: str = Field(description="报告期间，例如 2026Q3")
+    period: Annotated[str, BeforeValidator(_period_text)] = Field(
+        description="报告期间：2026（年度）、2026H1（半年）、2026Q3（季度）或 2026-07（月）"
+    )
     organisation: str = Field(min_length=1, description="单位名称（封面）")
     reporting_unit: str = Field(min_length=1, description="编制单位（封面）")
     report_date: date | None = Field(None, description="报告日期；缺省为期间结束后的第一天")
@@ -222,14 +229,35 @@ class ParamsModel(_Model):
 
 class StandardsModel(_Model):
     targets: dict[str, str] = Field(description="指标编号 → 目标，例如 '>= 95%'")
+    targets_by_kind: dict[PeriodKind, dict[str, str]] = Field(
+        default_factory=dict,
+        description="按期间类型（year 年度、half 半年、quarter 季度、month 月）另定的目标；"
+        "未列出的指标沿用 targets",
+    )
 
 
 @dataclass(frozen=True)
 class Standards:
-    """Targets by metric id (values in the metric's own unit; rates as fractions)."""
+    """Targets by metric id (values in the metric's own unit; rates as fractions).
+
+    ``targets`` are the targets of the period kind the standards were loaded for (the
+    file's ``targets`` with its ``targets_by_kind`` entries of that kind over them);
+    ``by_kind`` keeps every kind's own entries.
+    """
 
     path: Path
     targets: MappingProxyType[str, Target]
+    kind: PeriodKind | None = None
+    base: MappingProxyType[str, Target] | None = None  # the file's targets (None: targets)
+    by_kind: MappingProxyType[str, MappingProxyType[str, Target]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def for_kind(self, kind: PeriodKind) -> Standards:
+        """The same file's targets for a period of ``kind``."""
+        base = self.targets if self.base is None else self.base
+        merged = {**base, **self.by_kind.get(kind, {})}
+        return Standards(self.path, MappingProxyType(merged), kind, base, self.by_kind)
 
     def target(self, metric_id: str) -> Target | None:
         hit = self.targets.get(metric_id)
@@ -305,7 +333,7 @@ def _load_config_cached(path: Path, _stamp: float) -> Config:
     std_path = Path(params.standards.replace("{period}", str(period))).expanduser()
     if not std_path.is_absolute():
         std_path = (path.parent / std_path).resolve()
-    standards = load_standards(std_path)
+    standards = load_standards(std_path, period.kind)
     calendar = WorkCalendar(
         work_start=params.calendar.work_start,
         work_end=params.calendar.work_end,
@@ -316,27 +344,41 @@ def _load_config_cached(path: Path, _stamp: float) -> Config:
             }
         ),
     )
+    for year in period.years:  # a year the calendar does not know stops here, not mid-run
+        calendar.check_year(year, where=f"{path}: calendar.years")
     return Config(path, params, period, standards, calendar)
 
 
-def load_standards(path: Path) -> Standards:
-    from selfcheck.metrics.catalogue import lookup
-
+def load_standards(path: Path, kind: PeriodKind | None = None) -> Standards:
+    """The standards file's targets; with ``kind``, those of a period of that kind
+    (``targets_by_kind.<kind>`` over ``targets``)."""
     raw = _read_yaml(path, what="服务标准文件")
     model = _validate(StandardsModel, raw, path)
+    base = _parse_targets(model.targets, path, "targets")
+    by_kind = {
+        k: MappingProxyType(_parse_targets(entries, path, f"targets_by_kind.{k}"))
+        for k, entries in model.targets_by_kind.items()
+    }
+    standards = Standards(path, MappingProxyType(base), None, None, MappingProxyType(by_kind))
+    return standards if kind is None else standards.for_kind(kind)
+
+
+def _parse_targets(entries: dict[str, str], path: Path, where: str) -> dict[str, Target]:
+    from selfcheck.metrics.catalogue import lookup
+
     targets: dict[str, Target] = {}
-    for metric_id, text in model.targets.items():
+    for metric_id, text in entries.items():
         try:
             definition = lookup(metric_id)
         except KeyError:
             raise ParamsError(
-                f"{path}: targets.{metric_id}: 未知的指标编号 (unknown metric id)。"
+                f"{path}: {where}.{metric_id}: 未知的指标编号 (unknown metric id)。"
                 f"请对照 docs/metrics.md 或 metrics.csv 中的 metric_id 修改。"
             ) from None
         targets[metric_id] = parse_target(
-            text, definition.unit, where=f"{path}: targets.{metric_id}"
+            text, definition.unit, where=f"{path}: {where}.{metric_id}"
         )
-    return Standards(path, MappingProxyType(targets))
+    return targets
 
 
 _TARGET_RE = re.compile(r"^\s*(>=|<=|==|≥|≤|=)\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*([^\d\s%]*)\s*$")
@@ -412,6 +454,8 @@ def _validate(model: type[BaseModel], raw: dict, path: Path) -> Any:
                 msg = "未知的参数名 (unknown key)，请检查拼写"
             elif err["type"] == "missing":
                 msg = "缺少必填参数 (required key missing)"
+            elif err["type"] == "value_error":  # our own message, without pydantic's prefix
+                msg = str(err["msg"]).removeprefix("Value error, ")
             else:
                 msg = err["msg"]
             lines.append(f"  {key}: {msg}")

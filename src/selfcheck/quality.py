@@ -21,7 +21,7 @@ def quality_path(config: Config) -> Path:
 def record_quality(config: Config, store: DataStore | None = None) -> dict[str, DatasetQuality]:
     """Validate every dataset of the period (building the cache) and write the quality record.
 
-    The comparison quarters (previous quarter, same quarter a year ago) are validated
+    The comparison periods (the previous one, the same one a year ago) are validated
     too when their data folder exists, so that the notebooks find them in the cache.
     """
     store = store or DataStore(config)
@@ -50,9 +50,7 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
             try:
                 store.validate(other, rehash=False)
             except DataError as e:
-                raise DataError(
-                    f"对比期 {other} 的数据 (comparison quarter {other}): {e}"
-                ) from None
+                raise DataError(f"对比期 {other} 的数据 (comparison period {other}): {e}") from None
     return quality
 
 

@@ -20,7 +20,7 @@ class ReportMeta:
 
     @property
     def title(self) -> str:
-        return f"{self.period.year}年第{self.period.quarter}季度客户服务自查报告"
+        return self.period.report_title_zh
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""Sample data: a realistic, deterministic quarter of customer-service records.
+"""Sample data: a realistic, deterministic period of customer-service records.
 
 ``generate("2026Q3", root)`` writes ``root/<period>/<dataset>.csv`` for the ten
 datasets of :data:`selfcheck.schema.DATASETS`, for the period and (by default)
-the four quarters before it, so that QoQ and YoY comparisons exist.
+the four quarters before it, so that QoQ and YoY comparisons exist. Any kind of
+period works the same way (``2026-07``, ``2026H1``, ``2026``): the model below is
+sized per quarter, and a month gets a third of a quarter's volume, a year four
+quarters' (each quarter's promotion week, one induction session a month), with the
+periods of the same kind before it that its comparisons need (:func:`default_history`).
+A quarter's files are exactly what they were before other kinds existed.
 
 The model, briefly:
 
@@ -374,7 +379,28 @@ def _epoch(dt: datetime) -> int:
 
 def _rng(seed: int, period: Period, name: str) -> np.random.Generator:
     """The generator of one (seed, period, dataset): stable whatever else is generated."""
-    return np.random.default_rng([seed, period.year, period.quarter, zlib.crc32(name.encode())])
+    return np.random.default_rng([seed, period.year, _kind_code(period), zlib.crc32(name.encode())])
+
+
+def _kind_code(period: Period) -> int:
+    """A quarter's number (1–4, as always); 0 a year, 11–12 a half, 101–112 a month."""
+    return {"quarter": 0, "year": 0, "half": 10, "month": 100}[period.kind] + (
+        0 if period.kind == "year" else period.number
+    )
+
+
+def _span(period: Period) -> float:
+    """The period's length in quarters (sizes are per quarter): 1/3 for a month, 4 a year."""
+    return period.months_long / 3
+
+
+def _token(period: Period) -> str:
+    """The period's part of record ids: ``20263`` (2026Q3, as always), ``2026M07``, ``2026H1``,
+    ``2026A``: ids stay unique across periods of every kind."""
+    if period.kind == "quarter":
+        return f"{period.year}{period.number}"
+    return {"year": f"{period.year}A", "half": f"{period.year}H{period.number}",
+            "month": f"{period.year}M{period.number:02d}"}[period.kind]  # fmt: skip
 
 
 def _lognormal(
@@ -534,7 +560,16 @@ _SEASON = {1: 0.93, 2: 0.97, 3: 1.0, 4: 0.98}
 
 
 def _drift(seed: int, period: Period) -> _Drift:
-    t = period.year * 4 + period.quarter - 1 - _REFERENCE
+    # a longer period sits at the mean of its quarters' positions, a month at its quarter's
+    if period.kind == "month":
+        quarters: tuple[Period, ...] = (Period.containing(period.first_day, "quarter"),)
+    else:
+        quarters = period.quarters()
+    t: float = quarters[0].ordinal - _REFERENCE
+    season = _SEASON[quarters[0].quarter]
+    if len(quarters) > 1:
+        t = sum(q.ordinal for q in quarters) / len(quarters) - _REFERENCE
+        season = sum(_SEASON[q.quarter] for q in quarters) / len(quarters)
     tc = float(np.clip(t, -6, 6))
     r = _rng(seed, period, "drift")
 
@@ -542,7 +577,7 @@ def _drift(seed: int, period: Period) -> _Drift:
         return base + slope * float(np.clip(tc, -span, span)) + sd * float(r.standard_normal())
 
     return _Drift(
-        volume=1.015 ** float(np.clip(t, -40, 40)) * _SEASON[period.quarter] / _SEASON[3],
+        volume=1.015 ** float(np.clip(t, -40, 40)) * season / _SEASON[3] * _span(period),
         queue=max(0.6, v(1.035, 0.012, 0.006, span=4)),  # worsening, always short
         offhours_noreply=max(0.0, v(0.036, 0.002, 0.001)),  # worsening
         offhours_median_min=v(7.0, 0.15, 0.2),
@@ -698,12 +733,17 @@ def _context(period: Period, scale: str, seed: int, roster: _Roster) -> _Ctx:
     workday = _workdays(period.first_day, ndays)
     rng = _rng(seed, period, "calendar")
     day_noise = rng.gamma(100.0, 1 / 100.0, ndays)
-    # promotion week: the first or second Monday on or after the 8th of the second month
-    m2 = date(period.year, 3 * period.quarter - 1, 8)
-    monday = m2 + timedelta(days=(7 - m2.weekday()) % 7 + 7 * int(rng.integers(0, 2)))
+    # promotion week: the first or second Monday on or after the 8th of a quarter's second
+    # month (one per quarter of the period; a month has its own on or after its 8th)
     promo = np.zeros(ndays, dtype=bool)
-    first = (monday - period.first_day).days
-    promo[first : first + 7] = True
+    if period.kind == "month":
+        seconds = [date(period.year, period.number, 8)]
+    else:
+        seconds = [date(q.year, 3 * q.quarter - 1, 8) for q in period.quarters()]
+    for m2 in seconds:
+        monday = m2 + timedelta(days=(7 - m2.weekday()) % 7 + 7 * int(rng.integers(0, 2)))
+        first = (monday - period.first_day).days
+        promo[first : first + 7] = True
     days = np.datetime64(period.first_day, "D") + np.arange(ndays)
     day_strings = np.frombuffer(
         np.char.replace(np.datetime_as_string(days), "-", "").astype("S8").tobytes(), np.uint8
@@ -725,7 +765,7 @@ def _context(period: Period, scale: str, seed: int, roster: _Roster) -> _Ctx:
 
 
 def _seq_ids(ctx: _Ctx, prefix: str, n: int, width: int = 8) -> pa.Array:
-    return _fixed_ids(f"{prefix}{ctx.period.year}{ctx.period.quarter}", np.arange(1, n + 1), width)
+    return _fixed_ids(f"{prefix}{_token(ctx.period)}", np.arange(1, n + 1), width)
 
 
 def _day_seconds(days: np.ndarray) -> np.ndarray:
@@ -784,7 +824,7 @@ class _Incidents:
 
 def _incidents(ctx: _Ctx) -> tuple[pa.Table, _Incidents]:
     rng = ctx.rng("incidents")
-    n = max(3, ctx.size.incidents + int(rng.integers(-2, 3)))
+    n = max(3, round(ctx.size.incidents * _span(ctx.period)) + int(rng.integers(-2, 3)))
     start = np.sort(ctx.start + rng.integers(0, ctx.end - ctx.start - 6 * _HOUR, n))
     major = np.zeros(n, bool)
     major[rng.integers(0, n)] = True
@@ -1302,14 +1342,15 @@ def _training(ctx: _Ctx) -> pa.Table:
     ro = ctx.roster
     first = np.datetime64(ctx.period.first_day, "D")
     # one induction session per month, a few days after that month's hiring day
-    months = np.datetime64(ctx.period.first_day, "M") + np.arange(3)
+    n_months = ctx.period.months_long
+    months = np.datetime64(ctx.period.first_day, "M") + np.arange(n_months)
     induction = np.busday_offset(_hire_days(months), 3, roll="forward")
-    k = max(1, ctx.size.training_sessions - 3)
+    k = max(1, round(ctx.size.training_sessions * _span(ctx.period)) - n_months)
     workdays = np.flatnonzero(ctx.workday)
     pick = rng.choice(workdays, size=k, replace=k > workdays.size)
     dates = np.concatenate([induction, first + pick])
-    topic = np.concatenate([np.full(3, len(_TOPICS)), rng.integers(0, len(_TOPICS), k)])
-    hours = np.concatenate([np.full(3, 8.0), rng.choice([1.5, 2.0, 3.0, 4.0], k)])
+    topic = np.concatenate([np.full(n_months, len(_TOPICS)), rng.integers(0, len(_TOPICS), k)])
+    hours = np.concatenate([np.full(n_months, 8.0), rng.choice([1.5, 2.0, 3.0, 4.0], k)])
     order = np.lexsort((topic, dates))
     dates, topic, hours = dates[order], topic[order], hours[order]
     day_s = _day_seconds(dates)
@@ -1341,7 +1382,7 @@ def _training(ctx: _Ctx) -> pa.Table:
     passed = score >= 70
     return _table(
         "training",
-        session_id=_fixed_ids(f"PX{ctx.period.year}{ctx.period.quarter}", sess + 1, 3),
+        session_id=_fixed_ids(f"PX{_token(ctx.period)}", sess + 1, 3),
         date=_dates(dates[sess]),
         topic=_labels((*_TOPICS, _INDUCTION), topic[sess]),
         hours=pa.array(hours[sess]),
@@ -1487,6 +1528,16 @@ def _generate_period(period: Period, folder: Path, scale: str, seed: int, roster
     return [paths[name] for name in DATASETS]
 
 
+def default_history(period: Period) -> int:
+    """Periods before ``period`` the sample writes by default: what its comparisons need.
+
+    A quarter: 4 (the trend's four, the first of them the year-ago quarter); a month: 12
+    (back to the same month a year earlier); a half-year: 4 (the trend's); a year: 1 (上年,
+    its 环比 and 同比 at once: a year's own trend is its quarters).
+    """
+    return {"year": 1, "half": 4, "quarter": 4, "month": 12}[period.kind]
+
+
 def generate(
     period: Period | str,
     root: Path | str,
@@ -1495,17 +1546,18 @@ def generate(
     history: int | None = None,
     seed: int = 2026,
 ) -> dict[str, list[Path]]:
-    """Write sample CSVs for ``period`` and ``history`` quarters before it.
+    """Write sample CSVs for ``period`` and ``history`` periods of its kind before it.
 
-    Files go to ``root/<period>/<dataset>.csv``. ``history`` defaults to 4 for
-    the small and default scales (so QoQ and YoY exist) and 0 for large.
-    Returns ``{period: [paths in schema order]}``, oldest quarter first.
+    Files go to ``root/<period>/<dataset>.csv``. ``history`` defaults, for the small
+    and default scales, to what the comparisons need (:func:`default_history`: the
+    same period a year earlier, and for a quarter the trend's four quarters), and to 0
+    for large. Returns ``{period: [paths in schema order]}``, oldest period first.
     """
     p = Period.parse(period)
     if scale not in _SIZES:
         raise ParamsError(f"规模应为 {', '.join(_SIZES)} 之一 (unknown scale {scale!r})")
     if history is None:
-        history = 0 if scale == "large" else 4
+        history = 0 if scale == "large" else default_history(p)
     if history < 0:
         raise ParamsError(f"history 不能为负数 (history must be ≥ 0), got {history}")
     if seed < 0:

@@ -28,13 +28,29 @@ add: {{}}
 """
 
 
-def new_period(period: Period, params_dir: Path, *, source: Path | None = None) -> list[Path]:
-    """Create ``<period>.yaml`` and its analyst files from the period before; return them."""
-    previous = period.previous()
-    source = source or params_dir / f"{previous}.yaml"
+def new_period(
+    period: Period | None, params_dir: Path, *, source: Path | None = None
+) -> list[Path]:
+    """Create ``<period>.yaml`` and its analyst files from the period before; return them.
+
+    Any kind of period: ``2026-08`` from ``2026-07.yaml``, ``2026H2`` from ``2026H1.yaml``,
+    ``2027`` from ``2026.yaml``; ``source`` names another template (e.g. a quarter's
+    parameters for the first month report). Without ``period``, the period after the
+    template's, of the same kind.
+    """
+    if period is None and source is None:
+        raise ParamsError(
+            "请给出新期间（如 2026Q4、2026-08、2026H2、2027），或用 --from 指定上一期的参数文件"
+            " (give the new period, or the previous period's parameters with --from)"
+        )
+    if source is None:
+        assert period is not None
+        source = params_dir / f"{period.previous()}.yaml"
     if not source.exists():
         raise ParamsError(f"找不到上一期的参数文件：{source}。可用 --from 指定作为模板的参数文件。")
     config = load_config(source)  # validates the template before copying it
+    if period is None:
+        period = config.period.next()
     target = params_dir / f"{period}.yaml"
     if target.exists():
         raise ParamsError(f"{target} 已存在，未做任何修改。如需重建，请先删除或改名。")

@@ -508,10 +508,13 @@ def _too_many(
     return DataError("\n".join(lines))
 
 
-def _quarter_of(ms: np.ndarray) -> np.ndarray:
-    """Quarter index (year × 4 + quarter − 1) of epoch milliseconds."""
+_SPAN_ZH = {"year": "年度", "half": "半年", "quarter": "季度", "month": "月"}
+
+
+def _ordinal_of(ms: np.ndarray, period: Period) -> np.ndarray:
+    """Index among periods of ``period``'s kind (:attr:`Period.ordinal`) of epoch milliseconds."""
     months = ms.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)  # since 1970-01
-    return 1970 * 4 + months // 3
+    return 1970 * period.per_year + months // period.months_long
 
 
 def _wrong_period(
@@ -526,11 +529,11 @@ def _wrong_period(
     valid = anchor[dated]
     low = pd.Timestamp(int(valid.min()), unit="ms").date()
     high = pd.Timestamp(int(valid.max()), unit="ms").date()
-    quarters = _quarter_of(anchor[outside])
-    found, counts = np.unique(quarters, return_counts=True)
+    ordinals = _ordinal_of(anchor[outside], period)
+    found, counts = np.unique(ordinals, return_counts=True)
     order = np.argsort(-counts, kind="stable")[:3]
     belongs = "、".join(
-        f"{Period(int(q) // 4, int(q) % 4 + 1)}（{int(c):,} 行）"
+        f"{period.shift(int(q) - period.ordinal)}（{int(c):,} 行）"
         for q, c in zip(found[order], counts[order], strict=True)
     )
     col = spec.column(spec.anchor)
@@ -539,10 +542,10 @@ def _wrong_period(
         f"{path}: {n_out:,} / {n:,} 行记录的{col.zh}（{spec.anchor}）不在 {period}"
         f"（{period.first_day} 至 {period.last_day}）之内；文件中的时间范围为 {low} 至 {high}，"
         f"这些记录属于 {belongs}。请检查参数文件的 data_dir 是否指向 {period} 的数据目录，"
-        f"以及该目录中的 {path.name} 是否为本期的导出文件；如为跨多个季度的累计导出，"
+        f"以及该目录中的 {path.name} 是否为本期的导出文件；如为跨多个{_SPAN_ZH[period.kind]}的累计导出，"
         "请只导出本期的记录。"
-        f" (most rows are outside {period}: {n_out:,} of {n:,}; is this another quarter's data?"
-        " check data_dir and the folder, or export this quarter only)"
+        f" (most rows are outside {period}: {n_out:,} of {n:,}; is this another {period.kind}'s"
+        f" data? check data_dir and the folder, or export this {period.kind} only)"
     )
 
 

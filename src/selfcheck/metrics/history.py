@@ -1,7 +1,8 @@
 """The metrics history store: every run's metrics by period, in an embedded DuckDB file.
 
 ``outputs/history.duckdb`` (beside the period folders) holds one row per period and
-metric. Every run replaces its period's rows; sections read earlier periods from
+metric, keyed by the period as written (``2026Q3``, ``2026-07``, ``2026H1``, ``2026``): a
+month's rows are never read as a quarter's, nor a year's as a half's. Every run replaces its period's rows; sections read earlier periods from
 it for QoQ / YoY and trends, and compute a period that is missing on demand from
 its data. Sections only read (many kernels at once, read-only); the runner alone
 writes, after the sections are done.
@@ -22,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from selfcheck.metrics.base import Measure, Metric
-from selfcheck.period import Period
+from selfcheck.period import KINDS, Period, PeriodKind
 
 HISTORY_FILE = "history.duckdb"
 WRITE_TIMEOUT = 300.0  # seconds a write waits for other runs' writers and readers
@@ -132,9 +133,15 @@ class HistoryStore:
         self._rows = (stamp, by_period)
         return by_period
 
-    def periods(self) -> list[str]:
+    def periods(self, kind: PeriodKind | None = None) -> list[str]:
+        """The stored periods (of ``kind`` only, when given), in time order within a kind."""
         stored = self._all_rows()
-        return sorted(stored) if stored else []
+        if not stored:
+            return []
+        found = [Period.parse(p) for p in stored]
+        if kind is not None:
+            found = [p for p in found if p.kind == kind]
+        return [str(p) for p in sorted(found, key=lambda p: (KINDS.index(p.kind), p))]
 
 
 def _connect_for_writing(path: Path, deadline: float):

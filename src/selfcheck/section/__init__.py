@@ -155,6 +155,7 @@ class Section:
                 f"标题级别应为 1、2 或 3，收到 {level!r} (heading level must be 1–3)",
                 section=self.definition.id,
             )
+        text = self.period.localise(text)  # a quarter's words in a month's report …: period.py
         block = Heading(text, level)
         self._add(block)
         _show_html(f"<h{level + 2}>{html.escape(text)}</h{level + 2}>")
@@ -167,7 +168,7 @@ class Section:
                 f"段落样式应为 body、note 或 quote，收到 {style!r} (unknown paragraph style)",
                 section=self.definition.id,
             )
-        block = Paragraph(text, style)  # type: ignore[arg-type]
+        block = Paragraph(self.period.localise(text), style)  # type: ignore[arg-type]
         self._add(block)
         _show_html(_paragraph_html(block))
         return block
@@ -186,6 +187,7 @@ class Section:
         texts = self._texts()
         replaced = key in texts.replace
         extras = list(texts.add.get(key, []))
+        text = self.period.localise(text)  # generated text only: the analyst's stays as written
         block = Paragraph(texts.replace.get(key, text), style)  # type: ignore[arg-type]
         added = [Paragraph(extra) for extra in extras]
         entry = self._entry()
@@ -236,6 +238,7 @@ class Section:
         """
         block = build_table(caption, columns, rows, note, kinds=kinds, decimals=decimals,
                             widths=widths, section=self.definition.id)  # fmt: skip
+        block = _localise_table(block, self.period)
         self._add(block)
         _show_html(table_html(block))
         return block
@@ -255,6 +258,8 @@ class Section:
         if not 2 <= float(width_cm) <= 17:
             raise SectionError(f"图片宽度 width_cm 应在 2–17 厘米之间，收到 {width_cm}")
         figure = _as_figure(fig)
+        caption, note = self.period.localise(caption), note and self.period.localise(note)
+        _localise_figure(figure, self.period)
         png = charts.render(figure)
         plt.close(figure)
         name = f"pending-{next(self._pending):03d}.png"  # named by its place at save()
@@ -414,6 +419,36 @@ class Section:
             f"（{self.period.range_zh}）<br>参数文件：{html.escape(str(self.config.params_path))}"
             f"<br>数据目录：{html.escape(str(self.config.data_dir()))}"
         )
+
+
+def _localise_table(block: Table, period: Period) -> Table:
+    """The caption, note, column names and text cells in the period's words
+    (:meth:`Period.localise`)."""
+    if not period.wording():
+        return block
+    return replace(
+        block,
+        caption=period.localise(block.caption),
+        note=block.note and period.localise(block.note),
+        columns=tuple(replace(c, name=period.localise(c.name)) for c in block.columns),
+        rows=tuple(
+            tuple(period.localise(v) if isinstance(v, str) else v for v in row)
+            for row in block.rows
+        ),
+    )
+
+
+def _localise_figure(figure: Any, period: Period) -> None:
+    """Titles, axis labels, tick labels and legends of a chart in the period's words."""
+    if not period.wording():
+        return
+    from matplotlib.text import Text
+
+    for artist in figure.findobj(Text):
+        text = artist.get_text()
+        words = period.localise(text)
+        if words != text:
+            artist.set_text(words)
 
 
 def current_origin() -> str:

@@ -45,7 +45,9 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
 
 T = TypeVar("T")
 
-TREND_QUARTERS = 5  # this quarter and the four before it (so the first is last year's)
+TREND_QUARTERS = (
+    5  # this period and the four of its kind before it (a quarter: the first is last year's)
+)
 
 METRIC_COLUMNS = (
     Column("指标", "text", width=0.22),
@@ -66,15 +68,17 @@ def compute_with_history(
     """
     current = compute(sec, sec.period)
     earlier = [
-        (sec.period.shift(-k), measures_of(sec, sec.period.shift(-k), compute, current))
-        for k in range(TREND_QUARTERS - 1, 0, -1)
-    ]  # oldest first; the last is the previous quarter, the first the same quarter last year
+        (p, measures_of(sec, p, compute, current)) for p in sec.period.trend(TREND_QUARTERS)[:-1]
+    ]  # oldest first, periods of the same kind; the last is the previous one (环比)
+    window = dict(earlier)
+    ago = sec.period.year_ago()  # 同比: a quarter's is the trend's first, a month's is older
+    year_ago = window[ago] if ago in window else measures_of(sec, ago, compute, current)
     metrics = evaluate(
         current,
         sec.config.standards,
         section=sec.definition.id,
-        previous=earlier[-1][1],
-        year_ago=earlier[0][1],
+        previous=window[sec.period.previous()],
+        year_ago=year_ago,
         min_sample=sec.config.thresholds.min_sample,
         earlier=[(str(p), m) for p, m in earlier],
         period=str(sec.period),
@@ -141,6 +145,8 @@ def metric_table(
             replace(c, width=w) for c, w in zip(METRIC_COLUMNS, widths, strict=True)
         )
     note = _missing_note(metrics, group_reasons)
+    if sec.period.previous_is_year_ago:  # a year's 环比 is its 同比: one column, 较上年
+        columns = [c for c in columns if c != "较上年同期"]
     cols, rows = select_columns(sec, caption, table_columns, metric_rows(metrics), columns)
     return sec.table(caption, cols, rows, note=note)
 
