@@ -365,7 +365,9 @@ def build(config: Config) -> Built:
         report_date=config.report_date,
         confidentiality=config.params.confidentiality,
     )
-    report = Report(meta, tuple(SectionEntry(r, out / "sections" / r.section_id) for r in results))
+    # a section with nothing in scope saved no blocks: it is left out, the numbers close up
+    shown = [r for r in results if r.blocks or r.status == "failed"]
+    report = Report(meta, tuple(SectionEntry(r, out / "sections" / r.section_id) for r in shown))
     report_path = staging / report_filename(config)
     stats = write_docx(report, report_path, template=config.template)
     return Built(staging, report_path, metrics_path, results, stats)
