@@ -14,6 +14,10 @@ the trend:
   that improved ×0.85;
 - levels: ≥ 0.5 严重, ≥ 0.15 较重, else 一般. Analyst problems carry their own
   level (严重 0.75, 较重 0.3, 一般 0.1 for ranking).
+
+A dataset the parameters expect (``scope.expected``) but the data folder lacks is a
+problem too (source 数据缺口, level 较重, key ``scope.<dataset>``): what it would have
+shown cannot be checked.
 """
 
 from __future__ import annotations
@@ -24,9 +28,13 @@ from dataclasses import dataclass
 from selfcheck import fmt
 from selfcheck.analyst import AnalystProblem
 from selfcheck.metrics.base import STATUS_MISSED, Metric
+from selfcheck.schema import DATASETS
+from selfcheck.scope import GAP_KEY_PREFIX, ScopeEntry
 
 MIN_ALLOWANCE = 0.05
 LEVEL_SCORE = {"严重": 0.75, "较重": 0.3, "一般": 0.1}
+GAP_LEVEL = "较重"
+SOURCE_METRIC, SOURCE_ANALYST, SOURCE_GAP = "指标", "分析人员", "数据缺口"
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ class Problem:
     trend: str  # 恶化 / 改善 / 持平 / 新出现 / —
     metric: Metric | None = None
     gap: float | None = None  # how far from the target, in the metric's unit (positive)
-    source: str = "指标"  # 指标 / 分析人员
+    source: str = SOURCE_METRIC  # 指标 / 分析人员 / 数据缺口
 
 
 def gap(m: Metric) -> float:
@@ -105,11 +113,30 @@ def describe(m: Metric) -> str:
     return "，".join(parts)
 
 
+def gap_problem(gap: ScopeEntry) -> Problem:
+    """``未提供工单数据``: an expected dataset missing from the data folder."""
+    zh = DATASETS[gap.dataset].zh
+    return Problem(
+        key=f"{GAP_KEY_PREFIX}{gap.dataset}",
+        title=f"未提供{zh}数据",
+        description=(
+            f"参数文件要求提供{zh}数据（{gap.dataset}，scope.expected），本期数据目录中没有该文件，"
+            f"{gap.area}方面的指标和内容未能纳入自查，须补齐数据后重新运行"
+        ),
+        severity=LEVEL_SCORE[GAP_LEVEL],
+        level=GAP_LEVEL,
+        trend="—",
+        source=SOURCE_GAP,
+    )
+
+
 def find_problems(
-    metrics: Iterable[Metric], analyst: Sequence[AnalystProblem] = ()
+    metrics: Iterable[Metric],
+    analyst: Sequence[AnalystProblem] = (),
+    gaps: Sequence[ScopeEntry] = (),
 ) -> list[Problem]:
-    """Every shortfall (breakdown rows excluded: they carry no target) and the analyst's
-    problems, most severe first."""
+    """Every shortfall (breakdown rows excluded: they carry no target), the analyst's
+    problems and the expected datasets that are missing (``gaps``), most severe first."""
     out = []
     for m in metrics:
         if m.status != STATUS_MISSED or ":" in m.metric_id:
@@ -137,7 +164,8 @@ def find_problems(
                 severity=LEVEL_SCORE[p.severity],
                 level=p.severity,
                 trend="—",
-                source="分析人员",
+                source=SOURCE_ANALYST,
             )
         )
+    out.extend(gap_problem(g) for g in gaps)
     return sorted(out, key=lambda p: (-p.severity, p.source != "指标", p.key))

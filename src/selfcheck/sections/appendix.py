@@ -51,6 +51,11 @@ SOURCE_COLUMNS = (
 )
 CHECKSUM_COLUMNS = (Column("文件"), Column("校验值"), Column("行数", "int"))
 VERSION_COLUMNS = (Column("组件"), Column("版本"))
+SCOPE_COLUMNS = (
+    Column("数据/领域", width=0.3),
+    Column("是否纳入", width=0.2),
+    Column("说明", width=0.5),
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,19 @@ def _table(
 ) -> None:
     shown, cells = pick_columns(sec, caption, columns, rows, wanted)
     sec.table(caption, shown, cells, note=note)
+
+
+# -- 自查范围 ----------------------------------------------------------------------------
+
+
+def scope_table(sec: Section, columns: Sequence[str] | None = None) -> None:
+    """Table 自查范围: per dataset (and the area it stands for) whether the report covers it,
+    and why not (``scope:`` of the parameters, the files of the data folder)."""
+    note = (
+        "注：数据目录中没有的数据集视为不适用、不纳入自查；参数 scope.expected 列出的数据集缺少时"
+        "为数据缺口，列入“存在的问题”；scope.not_applicable 声明不适用的数据集即使有文件也不使用。"
+    )
+    _table(sec, "自查范围", SCOPE_COLUMNS, sec.scope.rows(), columns, note=note)
 
 
 # -- 指标口径 ----------------------------------------------------------------------------

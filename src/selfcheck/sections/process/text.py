@@ -42,16 +42,25 @@ from selfcheck.sections.process.terms import (
 # -- paragraphs (one per narrative slot) ---------------------------------------------------
 
 
+_STAGES = (  # the stages of the section and the datasets they report on
+    ("受理", ("tickets",)),
+    ("处理", ("tickets",)),
+    ("交付", ("visits",)),
+    ("归档", ("tickets", "visits")),
+)
+
+
 def overview(sec: Section) -> str:
     """The section's opening paragraph: what was measured and what falls short."""
-    metrics = [_labelled(m) for m in sec.result.metrics]
+    scope = sec.scope
+    metrics = [_labelled(m) for m in sec.result.metrics if scope.includes_metric(m.metric_id)]
     tally = phrases.target_tally(metrics)
     with_target, missed = tally.evaluated, tally.missed
     no_data = [m for m in metrics if m.target is not None and not m.has_value]
     total = phrases.metric(sec, "tickets.total")
-    intro = (
-        f"本季度（{sec.period.range_zh}）服务流程运行效能按受理、处理、交付、归档四个环节开展自查"
-    )
+    stages = [s for s, d in _STAGES if scope.includes_any(d)] or [s for s, _ in _STAGES]
+    count_zh = {1: "一个", 2: "两个", 3: "三个", 4: "四个"}[len(stages)]
+    intro = f"本季度（{sec.period.range_zh}）服务流程运行效能按{'、'.join(stages)}{count_zh}环节开展自查"
     covered = []
     if total.has_value and total.value:
         covered.append(f"工单{phrases.count(total.value)}件")
@@ -64,10 +73,10 @@ def overview(sec: Section) -> str:
     if not with_target:
         reasons = []
         no_tickets = _no_tickets(sec)
-        if no_tickets is not None:
+        if no_tickets is not None and scope.includes("tickets"):
             reasons.append("本季度未受理工单" if no_tickets == NO_TICKETS else no_tickets)
         visit_reason = phrases.metric(sec, VISIT_IDS[0]).reason or ""
-        if visit_reason.startswith("未提供"):
+        if visit_reason.startswith("未提供") and scope.includes("visits"):
             reasons.append(visit_reason)
         if reasons:
             text += f"因{'、'.join(reasons)}，设有目标的流程指标均无法计算，详见各环节说明。"
