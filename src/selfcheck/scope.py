@@ -175,7 +175,7 @@ def resolve_scope(config: Config) -> Scope:
         if name in declared.not_applicable:
             reason = declared.not_applicable[name]
             if present:
-                reason += "（数据目录中虽有该文件，本次不使用）"
+                reason += "；数据目录中虽有该文件，本次不使用"
             entries.append(ScopeEntry(name, "not_applicable", reason))
         elif present:
             entries.append(ScopeEntry(name, "included"))

@@ -120,13 +120,12 @@ def headline_table(sec: Section, columns: Sequence[str] = HEADLINE_COLUMN_NAMES)
         for m in metrics
     ]
     cols, rows = select_columns(sec, "主要指标达标情况", HEADLINE_COLUMNS, rows, columns)
-    no_data = "无数据的原因见各章节。" if any(not m.has_value for m in metrics) else ""
-    return sec.table(
-        "主要指标达标情况",
-        cols,
-        rows,
-        note=f"注：仅列本次自查范围内设有目标的指标；{no_data}比率的变化以百分点计。",
-    )
+    if sec.scope.complete:
+        note = "注：仅列设有目标的指标；无数据的原因见各章节。比率的变化以百分点计。"
+    else:  # no row of what the report does not cover
+        no_data = "无数据的原因见各章节。" if any(not m.has_value for m in metrics) else ""
+        note = f"注：仅列本次自查范围内设有目标的指标；{no_data}比率的变化以百分点计。"
+    return sec.table("主要指标达标情况", cols, rows, note=note)
 
 
 def shortfalls_text(sec: Section, top: int = TOP_SHORTFALLS) -> list[Paragraph]:
