@@ -380,24 +380,28 @@ def archive(sec: Section) -> str:
     metrics = _pick(sec, ARCHIVE_IDS)
     tick, visit = metrics
     limit = _duration(sec.config.thresholds.archive_limit_hours)
-    text = (
-        f"按规定，工单应在关闭（未关闭的以解决时间为准）后{limit}内归档，"
-        f"现场服务单应在服务完成后{limit}内归档。"
-    )
+    scope = sec.scope  # only the records in scope: tickets, visits or both
+    has_tickets = scope.includes("tickets") or not scope.includes("visits")
+    has_visits = scope.includes("visits") or not scope.includes("tickets")
+    rules = [
+        *([f"工单应在关闭（未关闭的以解决时间为准）后{limit}内归档"] if has_tickets else []),
+        *([f"现场服务单应在服务完成后{limit}内归档"] if has_visits else []),
+    ]
+    text = "按规定，" + "，".join(rules) + "。"
     pieces = []
     if tick.has_value:
         pieces.append(
             f"本季度已关闭（或已解决）且可判定的工单{phrases.count(tick.denominator)}件中，"
             f"归档超时或逾期未归档{phrases.count(tick.numerator)}件，" + _clause(tick)
         )
-    else:
+    elif has_tickets:
         pieces.append(_clause(tick))
     if visit.has_value:
         pieces.append(
             f"已完成的现场服务单{phrases.count(visit.denominator)}单中，"
             f"归档超时或未归档{phrases.count(visit.numerator)}单，" + _clause(visit)
         )
-    else:
+    elif has_visits:
         pieces.append(_clause(visit))
     text += "；".join(pieces) + "。"
     return text

@@ -172,7 +172,7 @@ def training(sec: Section, attendances: int | None) -> str:
         if missing:
             text += f"，尚有{phrases.count(missing)}名在岗一线人员本季度未参加任何培训"
         text += "。"
-    else:
+    elif sec.scope.includes_metric(cover.metric_id):  # without staff: not reported
         text += f"一线人员培训覆盖率无数据（{cover.reason}）。"
     passed = m["training.pass_rate"]
     if passed.has_value:
