@@ -157,6 +157,27 @@ class Scope:
             )
         return text
 
+    def log_line(self) -> str | None:
+        """One line for the run log: what the report leaves out (None when it covers all)."""
+        if self.complete:
+            return None
+        parts = []
+        if self.excluded:
+            parts.append(
+                "不纳入 "
+                + "、".join(
+                    f"{e.dataset}（{'不适用' if e.status == 'not_applicable' else '未提供'}）"
+                    for e in self.excluded
+                )
+            )
+        if self.gaps:
+            parts.append(
+                "数据缺口 "
+                + "、".join(e.dataset for e in self.gaps)
+                + "（scope.expected 要求提供），列入存在的问题"
+            )
+        return "自查范围：" + "；".join(parts) + "，报告中略去相关章节和指标 (out of scope)"
+
     def rows(self) -> list[tuple[str, str, str]]:
         """The appendix table: 数据/领域, 是否纳入, 说明."""
         return [

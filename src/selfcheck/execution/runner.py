@@ -59,6 +59,7 @@ from selfcheck.quality import load_unused_files, record_quality, unused_lines
 from selfcheck.report import Report, ReportMeta, SectionEntry
 from selfcheck.results import RUN_ENV, batch_environment
 from selfcheck.results import check_consistency as results_check
+from selfcheck.scope import resolve_scope
 from selfcheck.sections import SECTIONS, SectionDef, get_section
 from selfcheck.versions import package_versions
 from selfcheck.word.writer import write_docx
@@ -252,6 +253,8 @@ def _run_marked(
     )
     for line in unused_lines(load_unused_files(config)):
         echo(line)
+    if (scope_line := resolve_scope(config).log_line()) is not None:
+        echo(scope_line)
 
     first = [s for s in selected if not s.after_all]
     last = [s for s in selected if s.after_all]

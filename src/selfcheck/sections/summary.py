@@ -83,6 +83,8 @@ def scope_text(sec: Section) -> Paragraph:
 def overview_text(sec: Section) -> Paragraph:
     """What the report covers, and how many metrics with a target are met."""
     metrics = _targeted(sec)
+    if not metrics and any(r.metrics for r in _results(sec)):
+        return sec.narrative("overview", "本期自查范围内没有设有目标的指标，未作达标评价。")
     if not metrics:
         return sec.narrative(
             "overview", "其他章节尚未生成结果，摘要无法编写。请先完整运行全部章节。"
