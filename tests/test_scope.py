@@ -256,6 +256,18 @@ def test_appendix_lists_the_scope(calls_only):
     assert rows["在线咨询（chats）"] == ("不纳入（未提供）", REASON_NOT_SUPPLIED)
     assert rows["工单受理与处理（tickets）"][0] == "不纳入（数据缺口）"
     assert len(rows) == 10
+    # the other appendix tables list only what is in scope
+    sources = next(t for t in doc.tables if t.rows[0].cells[0].text == "数据集")
+    assert [r.cells[0].text for r in sources.rows[1:]] == ["电话"]
+    parameters = next(t for t in doc.tables if t.rows[0].cells[0].text == "参数")
+    assert [r.cells[0].text for r in parameters.rows[1:]] == [
+        "short_abandon_seconds",
+        "service_level_seconds",
+        "ring_limit_seconds",
+        "min_sample",
+        "calendar.work_start",
+        "calendar.work_end",
+    ]
 
 
 # -- the sample with on-site service declared not applicable ------------------------------

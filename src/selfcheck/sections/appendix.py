@@ -158,11 +158,34 @@ def definitions_table(sec: Section, columns: Sequence[str] | None = None) -> Non
 # -- 参数取值 ----------------------------------------------------------------------------
 
 
+# the datasets a threshold is used on: one none of whose datasets is in scope is not listed
+PARAMETER_DATASETS: dict[str, tuple[str, ...]] = {
+    "short_abandon_seconds": ("calls",),
+    "service_level_seconds": ("calls",),
+    "ring_limit_seconds": ("calls",),
+    "online_workday_minutes": ("chats",),
+    "online_offhours_minutes": ("chats",),
+    "sla_hours": ("tickets",),
+    "sla_clock": ("tickets",),
+    "repeat_window_days": ("tickets",),
+    "archive_limit_hours": ("tickets", "visits"),
+    "arrival_minutes": ("visits",),
+    "confirm_limit_minutes": ("visits",),
+    "repeat_complaint_days": ("complaints",),
+    "survey_scale": ("surveys",),
+    "qa_pass_score": ("qa_reviews",),
+}
+
+
 def parameters_table(sec: Section, columns: Sequence[str] | None = None) -> None:
-    """Table 本期计算参数: every threshold with its meaning, and the working hours."""
+    """Table 本期计算参数: every threshold with its meaning (those of datasets in scope),
+    and the working hours."""
     th = sec.config.thresholds
     rows = []
     for name, field in type(th).model_fields.items():
+        datasets = PARAMETER_DATASETS.get(name, ())
+        if datasets and not sec.scope.includes_any(datasets):
+            continue
         value = getattr(th, name)
         if hasattr(type(value), "model_fields"):
             for sub, subfield in type(value).model_fields.items():
@@ -203,11 +226,14 @@ def data_sources(sec: Section) -> None:
 
 
 def sources_table(sec: Section, columns: Sequence[str] | None = None) -> None:
-    """Table 数据来源与处理情况: per dataset its file, rows read, kept, outside, bad."""
+    """Table 数据来源与处理情况: per dataset its file, rows read, kept, outside, bad (a
+    dataset out of scope without a file is in the table 自查范围 only)."""
     quality = _inputs(sec).quality
     rows = []
     for name, spec in DATASETS.items():
         q = quality.get(name)
+        if q is None and not sec.scope.includes(name):
+            continue
         if q is None:
             rows.append((spec.zh, f"未提供（{name}）", None, None, None, None, "—"))
             continue
