@@ -150,7 +150,10 @@ def test_scope_of_a_data_folder(tmp_path):
         "qa_reviews": "not_supplied",
         "incidents": "not_supplied",
     }
-    assert scope.entry("visits").reason == "本中心不设现场服务；数据目录中虽有该文件，本次不使用"
+    assert scope.entry("visits").reason == "本中心不设现场服务"
+    assert dict((r[0], r[2]) for r in scope.rows())["现场服务（visits）"] == (
+        "本中心不设现场服务；数据目录中虽有该文件，本次不使用"
+    )
     assert scope.entry("chats").reason == REASON_NOT_SUPPLIED
     assert scope.includes_metric("phone.service_level")
     assert not scope.includes_metric("visits.total")
@@ -326,7 +329,7 @@ def test_not_applicable_metrics_leave_headline_and_figures(no_visits, result):
     assessed = sum(s in ("达标", "未达标") for _, s in headline.values())
     assert f"达标率{met / assessed * 100:.1f}%" in _body(doc)
     text = _body(doc)
-    assert "现场服务（本中心不设现场服务；数据目录中虽有该文件，本次不使用）" in text
+    assert "未纳入：现场服务（本中心不设现场服务），报告中不列相关指标和内容。" in text
 
 
 def test_full_sample_keeps_every_section_and_gains_the_scope_paragraph(result):

@@ -60,6 +60,7 @@ class ScopeEntry:
     dataset: str
     status: ScopeStatus
     reason: str = ""  # why it is left out ('' when included)
+    file_present: bool = False  # declared not applicable, but its file is in the data folder
 
     @property
     def included(self) -> bool:
@@ -181,7 +182,13 @@ class Scope:
     def rows(self) -> list[tuple[str, str, str]]:
         """The appendix table: 数据/领域, 是否纳入, 说明."""
         return [
-            (e.label, STATUS_ZH[e.status], e.reason or "数据已提供，纳入自查") for e in self.entries
+            (
+                e.label,
+                STATUS_ZH[e.status],
+                (e.reason or "数据已提供，纳入自查")
+                + ("；数据目录中虽有该文件，本次不使用" if e.file_present else ""),
+            )
+            for e in self.entries
         ]
 
 
@@ -195,9 +202,7 @@ def resolve_scope(config: Config) -> Scope:
         present = find_file(folder, name) is not None
         if name in declared.not_applicable:
             reason = declared.not_applicable[name]
-            if present:
-                reason += "；数据目录中虽有该文件，本次不使用"
-            entries.append(ScopeEntry(name, "not_applicable", reason))
+            entries.append(ScopeEntry(name, "not_applicable", reason, file_present=present))
         elif present:
             entries.append(ScopeEntry(name, "included"))
         elif name in declared.expected:
