@@ -155,6 +155,12 @@ def test_scope_of_a_data_folder(tmp_path):
         "本中心不设现场服务；数据目录中虽有该文件，本次不使用"
     )
     assert scope.entry("chats").reason == REASON_NOT_SUPPLIED
+    assert scope.log_line() == (
+        "自查范围：不纳入 chats（未提供）、visits（不适用）、complaints（未提供）、surveys（未提供）、"
+        "staff（未提供）、training（未提供）、qa_reviews（未提供）、incidents（未提供）；"
+        "数据缺口 tickets（scope.expected 要求提供），列入存在的问题，报告中略去相关章节和指标"
+        " (out of scope)"
+    )
     assert scope.includes_metric("phone.service_level")
     assert not scope.includes_metric("visits.total")
     assert not scope.includes_metric("qa.sampling_rate")  # no reviews
