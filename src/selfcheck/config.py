@@ -183,6 +183,58 @@ def _period_text(v: Any) -> Any:
     return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
+def _dataset_ids(names: list[str]) -> None:
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        known = "、".join(f"{n}（{s.zh}）" for n, s in DATASETS.items())
+        raise ValueError(
+            f"未知的数据集 {'、'.join(repr(n) for n in unknown)}；可用的数据集：{known}"
+            f" (unknown dataset id; use the ids of docs/data-contract.md)"
+        )
+
+
+class ScopeModel(_Model):
+    """``scope:``: what the report covers. A dataset absent from the data folder is left out
+    (“未提供该类数据，本次不纳入”) unless ``expected`` lists it: then it is a gap."""
+
+    not_applicable: dict[str, str] = Field(
+        default_factory=dict,
+        description="不适用的数据集 → 原因，例如 visits: 本中心不设现场服务（报告中不纳入）",
+    )
+    expected: list[str] = Field(
+        default_factory=list,
+        description="必须提供的数据集，例如 [calls, tickets]：缺少时列为存在的问题",
+    )
+
+    @field_validator("not_applicable")
+    @classmethod
+    def _reasons(cls, v: dict[str, str]) -> dict[str, str]:
+        _dataset_ids(list(v))
+        empty = [k for k, reason in v.items() if not str(reason).strip()]
+        if empty:
+            raise ValueError(
+                f"{'、'.join(empty)} 须写明不适用的原因，例如"
+                " visits: 本中心不设现场服务 (give the reason)"
+            )
+        return {k: str(reason).strip() for k, reason in v.items()}
+
+    @field_validator("expected")
+    @classmethod
+    def _expected(cls, v: list[str]) -> list[str]:
+        _dataset_ids(v)
+        return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _both(self) -> Any:
+        both = [n for n in self.expected if n in self.not_applicable]
+        if both:
+            raise ValueError(
+                f"{'、'.join(both)} 既列为不适用（not_applicable）又列为必须提供（expected），"
+                "二者只能选一 (a dataset is either not applicable or expected)"
+            )
+        return self
+
+
 class ParamsModel(_Model):
     period: Annotated[str, BeforeValidator(_period_text)] = Field(
         description="报告期间：2026（年度）、2026H1（半年）、2026Q3（季度）或 2026-07（月）"
@@ -198,6 +250,10 @@ class ParamsModel(_Model):
     )
     template: str | None = Field(None, description="单位自有 Word 模板 (.docx)")
     output_dir: str = Field("../outputs/{period}", description="输出目录")
+    scope: ScopeModel = Field(
+        default_factory=ScopeModel,
+        description="自查范围：不适用的数据集（及原因）、必须提供的数据集，见 README",
+    )
     timezone: str = Field("Asia/Shanghai", description="时间戳所用时区（本地挂钟时间）")
     thresholds: Thresholds = Field(default_factory=Thresholds)
     calendar: CalendarModel = Field(default_factory=CalendarModel)

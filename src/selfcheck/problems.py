@@ -16,6 +16,10 @@ the trend:
   level (严重 0.75, 较重 0.3, 一般 0.1 for ranking), and so do the checklist's findings
   (the item's severity for 不符合, one level lower for 基本符合; items decided by metrics
   are left to their metrics' shortfalls, never counted twice).
+
+A dataset the parameters expect (``scope.expected``) but the data folder lacks is a
+problem too (source 数据缺口, level 较重, key ``scope.<dataset>``): what it would have
+shown cannot be checked.
 """
 
 from __future__ import annotations
@@ -26,9 +30,14 @@ from dataclasses import dataclass
 from selfcheck import fmt
 from selfcheck.analyst import AnalystProblem
 from selfcheck.metrics.base import STATUS_MISSED, Metric
+from selfcheck.schema import DATASETS
+from selfcheck.scope import GAP_KEY_PREFIX, ScopeEntry
 
 MIN_ALLOWANCE = 0.05
 LEVEL_SCORE = {"严重": 0.75, "较重": 0.3, "一般": 0.1}
+GAP_LEVEL = "较重"
+SOURCE_METRIC, SOURCE_ANALYST, SOURCE_GAP = "指标", "分析人员", "数据缺口"
+SOURCE_INSPECTION = "自查检查"
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class Problem:
     trend: str  # 恶化 / 改善 / 持平 / 新出现 / —
     metric: Metric | None = None
     gap: float | None = None  # how far from the target, in the metric's unit (positive)
-    source: str = "指标"  # 指标 / 分析人员 / 自查检查
+    source: str = SOURCE_METRIC  # 指标 / 分析人员 / 数据缺口 / 自查检查
 
 
 def gap(m: Metric) -> float:
@@ -107,6 +116,23 @@ def describe(m: Metric) -> str:
     return "，".join(parts)
 
 
+def gap_problem(gap: ScopeEntry) -> Problem:
+    """``未提供工单数据``: an expected dataset missing from the data folder."""
+    zh = DATASETS[gap.dataset].zh
+    return Problem(
+        key=f"{GAP_KEY_PREFIX}{gap.dataset}",
+        title=f"未提供{zh}数据",
+        description=(
+            f"参数文件要求提供{zh}数据（{gap.dataset}，scope.expected），本期数据目录中没有该文件，"
+            f"{gap.area}方面的指标和内容未能纳入自查，须补齐数据后重新运行"
+        ),
+        severity=LEVEL_SCORE[GAP_LEVEL],
+        level=GAP_LEVEL,
+        trend="—",
+        source=SOURCE_GAP,
+    )
+
+
 @dataclass(frozen=True)
 class InspectionFinding:
     """An item of the self-inspection checklist found 不符合 or 基本符合 by an inspector."""
@@ -122,10 +148,12 @@ class InspectionFinding:
 def find_problems(
     metrics: Iterable[Metric],
     analyst: Sequence[AnalystProblem] = (),
+    gaps: Sequence[ScopeEntry] = (),
     inspection: Sequence[InspectionFinding] = (),
 ) -> list[Problem]:
     """Every shortfall (breakdown rows excluded: they carry no target), the analyst's
-    problems and the checklist's findings, most severe first."""
+    problems, the expected datasets that are missing (``gaps``) and the checklist's
+    findings (``inspection``), most severe first."""
     out = []
     for m in metrics:
         if m.status != STATUS_MISSED or ":" in m.metric_id:
@@ -153,9 +181,10 @@ def find_problems(
                 severity=LEVEL_SCORE[p.severity],
                 level=p.severity,
                 trend="—",
-                source="分析人员",
+                source=SOURCE_ANALYST,
             )
         )
+    out.extend(gap_problem(g) for g in gaps)
     for f in inspection:
         out.append(
             Problem(
@@ -165,7 +194,7 @@ def find_problems(
                 severity=LEVEL_SCORE[f.level],
                 level=f.level,
                 trend="—",
-                source="自查检查",
+                source=SOURCE_INSPECTION,
             )
         )
     return sorted(out, key=lambda p: (-p.severity, p.source != "指标", p.key))

@@ -51,7 +51,7 @@ def sec(sample_root, tmp_path_factory):
 def test_parts_in_report_order(sec):
     assert [h.text for h in sec.result.blocks if isinstance(h, Heading)] == HEADINGS
     tables = [b.caption for b in sec.result.blocks if isinstance(b, Table)]
-    assert tables[:3] == ["指标口径与目标", "本期计算参数", "数据来源与处理情况"]
+    assert tables[:4] == ["指标口径与目标", "本期计算参数", "自查范围", "数据来源与处理情况"]
     assert tables[-2:] == ["输入文件校验值（SHA-256 前16位）", "软件版本"]
     (definitions,) = [
         b for b in sec.result.blocks if isinstance(b, Table) and b.caption == "指标口径与目标"

@@ -12,7 +12,7 @@ import pytest
 from conftest import PERIOD, write_params
 
 from selfcheck import charts as chart_theme
-from selfcheck.blocks import Figure, Heading, Paragraph, Table
+from selfcheck.blocks import Figure, Heading, Paragraph, SectionResult, Table
 from selfcheck.errors import SectionError
 from selfcheck.sections import process
 
@@ -307,21 +307,31 @@ def test_overview_counts_targets(sec):
 # -- variants ----------------------------------------------------------------------------
 
 
-def test_missing_datasets_give_no_data_sentences(sample_root, tmp_path):
+def test_without_tickets_and_visits_the_section_is_left_out(sample_root, tmp_path):
+    """Neither dataset supplied: not applicable, so the section saves nothing (and the
+    report leaves it out); no 无数据 sentence."""
     root = copy_sample(sample_root, tmp_path / "data")
     (root / PERIOD / "tickets.csv").unlink()
     (root / PERIOD / "visits.csv").unlink()
     sec = run_section(write_params(tmp_path / "run", root))
-    body = text(sec)
-    assert "本季度未提供工单数据 (tickets)，受理渠道构成及受理环节指标无法计算。" in body
-    assert "本季度未提供现场服务数据 (visits)，现场服务交付指标无法计算。" in body
-    assert "设有目标的流程指标均无法计算" in body
-    assert [h.text for h in blocks(sec, Heading)] == HEADINGS
-    assert not blocks(sec, Figure)
-    assert (
-        table(sec, "交付环节主要指标").note
-        == "注：以上指标均无数据（未提供现场服务数据 (visits)）。"
-    )
+    assert not blocks(sec, Heading)  # every subsection needs tickets or visits
+    assert "未提供" not in text(sec)
+    saved = SectionResult.load(sec.folder)
+    assert saved.blocks == [] and saved.metrics == []
+
+
+def test_without_visits_delivery_goes_and_archive_keeps_tickets(sample_root, tmp_path):
+    root = copy_sample(sample_root, tmp_path / "data")
+    (root / PERIOD / "visits.csv").unlink()
+    sec = run_section(write_params(tmp_path / "run", root))
+    assert [h.text for h in blocks(sec, Heading)] == [
+        "服务受理环节",
+        "服务处理环节",
+        "服务归档环节",
+    ]
+    assert "按受理、处理、归档三个环节开展自查" in text(sec)
+    assert [r[0] for r in table(sec, "归档管理指标").rows] == ["工单归档超时率"]
+    assert "现场服务" not in text(sec) and "visits" not in text(sec)
     for s in all_strings(sec):
         for bad in FORBIDDEN:
             assert bad not in s, (bad, s)

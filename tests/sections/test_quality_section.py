@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import PERIOD, ROOT, write_params
 
-from selfcheck.blocks import Figure, Heading, Paragraph, Table
+from selfcheck.blocks import Figure, Heading, Paragraph, SectionResult, Table
 from selfcheck.errors import SectionError
 from selfcheck.sections import quality
 from selfcheck.sections.quality import shared
@@ -267,12 +267,15 @@ def test_without_reviews_every_part_says_so(low_dpi, tmp_path, sample_root):
     assert sec.metric("qa.score_mean").status == "无数据"
     for text in _texts(sec):
         assert not FORBIDDEN.search(text), text
+    # no reviews: nothing of the section is in scope, its saved result is empty (left out)
+    saved = SectionResult.load(sec.folder)
+    assert saved.blocks == [] and saved.metrics == []
 
 
 def test_without_staff_no_team_figures(low_dpi, tmp_path, sample_root):
     sec = _run(tmp_path, _without(tmp_path, sample_root, "staff"))
     text = _paragraphs(sec)
-    assert "未提供人员数据 (staff)，无法按班组统计质检得分" in text
+    assert "班组统计" not in text and "未提供人员数据" not in text  # staff not in scope
     assert not [m for m in sec.result.metrics if m.metric_id.startswith("qa.score_mean.team:")]
     assert list(_rows(_table(sec, "坐席质检平均分分布（按班组）"))) == ["全部坐席"]
     assert "班组" not in [c.name for c in _table(sec, "质检平均分最低的坐席").columns]

@@ -14,7 +14,7 @@ from conftest import PERIOD, write_params
 from notebook_cells import run_cells
 from scipy import stats
 
-from selfcheck.blocks import Figure, Heading, Paragraph, Table
+from selfcheck.blocks import Figure, Heading, Paragraph, SectionResult, Table
 
 DIMS = {
     "attitude": "服务态度",
@@ -384,20 +384,29 @@ def test_no_personal_data_reaches_the_report(sample_root, tmp_path, no_png):
 
 
 @pytest.mark.parametrize(
-    ("removed", "expected"),
+    ("removed", "gone", "kept"),
     [
-        ("surveys", ["本季度无满意度调查数据", "无客户意见可供分析"]),
-        ("complaints", ["本季度无投诉数据"]),
-        ("tickets", ["万单投诉率无法计算（未提供工单数据"]),
+        (
+            "surveys",
+            ["满意度测评结果", "客户意见与建议", "无满意度调查数据", "无客户意见可供分析"],
+            ["投诉处理情况"],
+        ),
+        ("complaints", ["投诉处理情况", "无投诉数据", "投诉办结率"], ["满意度测评结果"]),
+        ("tickets", ["万单投诉率"], ["投诉处理情况", "满意度测评结果"]),
     ],
 )
-def test_missing_dataset(sample_root, tmp_path, no_png, removed, expected):
+def test_dataset_not_supplied_is_left_out(sample_root, tmp_path, no_png, removed, gone, kept):
+    """A dataset not supplied does not apply: its subsections, metrics and sentences go."""
     root = _copy(sample_root, tmp_path)
     (root / PERIOD / f"{removed}.csv").unlink()
     sec = _run(write_params(tmp_path / "run", root))
     texts = _texts(sec)
-    for phrase in expected:
-        assert any(phrase in t for t in texts), phrase
+    for phrase in gone:
+        assert not any(phrase in t for t in texts), phrase
+    headings = [b.text for b in sec.result.blocks if isinstance(b, Heading)]
+    for heading in kept:
+        assert heading in headings
+    assert not any(m.metric_id.startswith(removed) for m in SectionResult.load(sec.folder).metrics)
     for text in texts:
         for bad in FORBIDDEN:
             assert bad not in text, (bad, text)
@@ -512,7 +521,8 @@ def test_options_of_the_cells(sample_root, tmp_path, no_png):
 
 
 def test_headings_without_survey_data_are_not_empty(sample_root, tmp_path, no_png):
-    """The headings are written in the notebook: without surveys each one still has text."""
+    """The headings are written in the notebook: without surveys those of the survey go
+    (``requires="surveys"``) and each one left still has text."""
     root = _copy(sample_root, tmp_path)
     (root / PERIOD / "surveys.csv").unlink()
     sec = _run(write_params(tmp_path / "run", root))
@@ -520,6 +530,7 @@ def test_headings_without_survey_data_are_not_empty(sample_root, tmp_path, no_pn
     for i, b in enumerate(blocks):
         if isinstance(b, Heading) and b.level == 2:
             assert i + 1 < len(blocks) and not isinstance(blocks[i + 1], Heading), b.text
+    headings = [b.text for b in blocks if isinstance(b, Heading)]
+    assert headings == ["投诉处理情况", "投诉量与投诉类型", "投诉办结与处理质量"]
     texts = _paragraphs(sec)
-    assert "本季度无满意度调查数据，分项满意度无法计算。" in texts
-    assert "本季度无满意度调查数据，无法分客户类型统计满意度。" in texts
+    assert not any("满意度调查" in t for t in texts)

@@ -59,6 +59,7 @@ from selfcheck.quality import load_quality, load_unused_files, record_quality, u
 from selfcheck.report import Report, ReportMeta, SectionEntry
 from selfcheck.results import RUN_ENV, batch_environment
 from selfcheck.results import check_consistency as results_check
+from selfcheck.scope import resolve_scope
 from selfcheck.sections import SECTIONS, SectionDef, get_section
 from selfcheck.versions import package_versions
 from selfcheck.word.writer import write_docx
@@ -229,6 +230,8 @@ def _run_marked(
     )
     for line in unused_lines(load_unused_files(config)):
         echo(line)
+    if (scope_line := resolve_scope(config).log_line()) is not None:
+        echo(scope_line)
 
     first = [s for s in selected if not s.after_all]
     last = [s for s in selected if s.after_all]
@@ -350,7 +353,9 @@ def build(config: Config) -> Built:
         report_date=config.report_date,
         confidentiality=config.params.confidentiality,
     )
-    report = Report(meta, tuple(SectionEntry(r, out / "sections" / r.section_id) for r in results))
+    # a section with nothing in scope saved no blocks: it is left out, the numbers close up
+    shown = [r for r in results if r.blocks or r.status == "failed"]
+    report = Report(meta, tuple(SectionEntry(r, out / "sections" / r.section_id) for r in shown))
     report_path = staging / report_filename(config)
     stats = write_docx(report, report_path, template=config.template)
     return Built(staging, report_path, metrics_path, results, stats)

@@ -48,6 +48,7 @@ from selfcheck.ingest import DataStore
 from selfcheck.metrics.base import Metric
 from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
 from selfcheck.period import Period
+from selfcheck.scope import Scope, check_requires, resolve_scope
 from selfcheck.section.cells import _cells, _first_line, _norm, _notebook_cells, _notebook_path
 from selfcheck.section.tables import (
     _as_figure,
@@ -65,6 +66,28 @@ _cell_html = cell_html  # the former names
 _table_html = table_html
 
 FIGURE_PREFIX = "figure-"
+
+
+@dataclass(frozen=True)
+class _OutOfScope:
+    """Where a heading out of scope stood: what follows it, up to the next heading of its
+    level or above, is left out of the result."""
+
+    level: int
+
+
+def _kept(blocks: Sequence[Any]) -> list[bool]:
+    """Which of ``blocks`` (in report order) stay: none under an out-of-scope heading."""
+    keep, muted = [], None
+    for b in blocks:
+        if isinstance(b, _OutOfScope):
+            muted = b.level if muted is None else min(muted, b.level)
+            keep.append(False)
+            continue
+        if muted is not None and isinstance(b, Heading) and b.level <= muted:
+            muted = None
+        keep.append(muted is None)
+    return keep
 
 
 @dataclass
@@ -109,6 +132,7 @@ class Section:
         self._entries: dict[str, _Entry] = {}
         self._pending = count(1)
         self._texts_cache = None
+        self._scope: Scope | None = None
         _cells.watch(self)
         if self.result.origin == "interactive":
             charts.show_inline()  # plt.show() displays in JupyterLab; batch runs stay headless
@@ -116,8 +140,25 @@ class Section:
 
     # -- data -------------------------------------------------------------------------
     def data(self, name: str, period: Period | None = None) -> pd.DataFrame | None:
-        """A dataset of this period (or another), ``None`` if it was not supplied."""
+        """A dataset of this period (or another), ``None`` if it was not supplied or is out
+        of this report's scope (:attr:`scope`)."""
+        if not self.scope.includes(name):
+            return None
         return self.store.get(name, period or self.period)
+
+    @property
+    def scope(self) -> Scope:
+        """What this period's report covers (``scope:`` of the parameters, the data folder)."""
+        if self._scope is None:
+            self._scope = resolve_scope(self.config)
+        return self._scope
+
+    @property
+    def in_scope(self) -> bool:
+        """Whether any dataset this section reports on is covered (sections without
+        datasets of their own always are)."""
+        datasets = self.definition.datasets
+        return not datasets or self.scope.includes_any(datasets)
 
     def has_period(self, period: Period) -> bool:
         return self.store.has_period(period)
@@ -143,12 +184,18 @@ class Section:
 
     def _sync(self) -> None:
         entries = list(self._entries.values())
-        self.result.blocks[:] = [b for e in entries for b in e.blocks]
+        blocks = [b for e in entries for b in e.blocks]
+        self.result.blocks[:] = [b for b, k in zip(blocks, _kept(blocks), strict=True) if k]
         self.result.metrics[:] = [m for e in entries for m in e.metrics]
         self.result.warnings[:] = [w for e in entries for w in e.warnings]
 
     # -- content ----------------------------------------------------------------------
-    def heading(self, text: str, level: int = 1) -> Heading:
+    def heading(
+        self, text: str, level: int = 1, *, requires: str | Sequence[str] | None = None
+    ) -> Heading | None:
+        """A heading; with ``requires`` (a dataset id, or several) its subsection — up to the
+        next heading of this level or above — is left out of the report when none of them
+        is in scope (:attr:`scope`), and nothing is returned."""
         _check_text("标题 heading", text)
         if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 3:
             raise SectionError(
@@ -156,6 +203,16 @@ class Section:
                 section=self.definition.id,
             )
         text = self.period.localise(text)  # a quarter's words in a month's report …: period.py
+        needs = check_requires(requires, section=self.definition.id)
+        if needs and not self.scope.includes_any(needs):
+            self._entry().blocks.append(_OutOfScope(level))  # type: ignore[arg-type]
+            self._sync()
+            why = "；".join(f"{e.area}：{e.reason}" for e in map(self.scope.entry, needs))
+            _show_html(
+                f"<p style='color:#999'>（本小节“{html.escape(text)}”不在本次自查范围内，"
+                f"报告中略去：{html.escape(why)}）</p>"
+            )
+            return None
         block = Heading(text, level)
         self._add(block)
         _show_html(f"<h{level + 2}>{html.escape(text)}</h{level + 2}>")
@@ -321,20 +378,31 @@ class Section:
         entries = [self._entries[k] for k in keys]
         slots = [s for e in entries for s in e.slots]
         self._check_text_slots(slots)
+        flat = [b for e in entries for b in e.blocks]
+        # out of scope: the subsections of headings out of scope; the whole section when
+        # none of its datasets is covered (then its result is empty, the report leaves it out)
+        keep = iter(_kept(flat) if self.in_scope else [False] * len(flat))
         images: dict[str, bytes] = {}
+        blocks: list[Block] = []
         for e in entries:  # figures are named by their place in the section
             renamed: dict[str, bytes] = {}
             for i, b in enumerate(e.blocks):
+                kept = next(keep)
                 if isinstance(b, Figure):
-                    final = f"{FIGURE_PREFIX}{len(images) + 1:02d}.png"
-                    images[final] = renamed[final] = e.images[b.path]
-                    e.blocks[i] = replace(b, path=final)
+                    if kept:
+                        final = f"{FIGURE_PREFIX}{len(images) + 1:02d}.png"
+                        images[final] = renamed[final] = e.images[b.path]
+                        b = e.blocks[i] = replace(b, path=final)
+                    else:
+                        renamed[b.path] = e.images[b.path]
+                if kept:
+                    blocks.append(b)
             e.images = renamed
-        blocks = [b for e in entries for b in e.blocks]
+        scope = self.scope
         result = replace(
             self.result,
             blocks=blocks,
-            metrics=[m for e in entries for m in e.metrics],
+            metrics=[m for e in entries for m in e.metrics if scope.includes_metric(m.metric_id)],
             warnings=[w for e in entries for w in e.warnings],
             inputs=dict(self.result.inputs),
             seconds=round(time.perf_counter() - self._started, 3),
@@ -345,9 +413,10 @@ class Section:
         self.result.seconds, self.result.saved_at = result.seconds, result.saved_at
         self._entries = {k: self._entries[k] for k in keys}  # notebook order from now on
         self._sync()
+        left_out = "" if self.in_scope else "；本节的数据均不在本次自查范围内，报告中略去本节"
         _show_html(
             f"<p style='color:#2F5597'>已保存本节结果：{html.escape(str(path))}"
-            f"（{len(result.blocks)} 个内容块，{len(result.metrics)} 项指标）</p>"
+            f"（{len(result.blocks)} 个内容块，{len(result.metrics)} 项指标{left_out}）</p>"
         )
         return path
 

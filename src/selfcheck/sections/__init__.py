@@ -1,7 +1,8 @@
 """Section registry: the report's sections in order, each backed by one notebook.
 
 Only sections that are really built are registered; the report numbers them
-一、二、… by their position here.
+一、二、… by their position here, among those it holds (a section with nothing in
+scope is left out and the numbers close up).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ class SectionDef:
     notebook: str  # file name under notebooks/
     order: int  # place in the report's plan (1–10); numbering is by position
     after_all: bool = False  # runs after every other section (it reads their results)
+    # the datasets it reports on: none of them in scope (selfcheck.scope) and the section
+    # emits nothing, and is left out of the report; () for a section always there
+    datasets: tuple[str, ...] = ()
 
 
 SECTIONS: tuple[SectionDef, ...] = tuple(
@@ -25,10 +29,24 @@ SECTIONS: tuple[SectionDef, ...] = tuple(
         (
             SectionDef("summary", "报告摘要", "01_summary.ipynb", 1, after_all=True),
             SectionDef("system", "服务体系建设现状", "02_system.ipynb", 2),
-            SectionDef("process", "服务流程运行效能", "03_process.ipynb", 3),
-            SectionDef("response", "服务响应速度", "04_response.ipynb", 4),
-            SectionDef("satisfaction", "客户满意度与投诉处理", "05_satisfaction.ipynb", 5),
-            SectionDef("quality", "服务质量检查", "06_quality.ipynb", 6),
+            SectionDef(
+                "process", "服务流程运行效能", "03_process.ipynb", 3, datasets=("tickets", "visits")
+            ),
+            SectionDef(
+                "response",
+                "服务响应速度",
+                "04_response.ipynb",
+                4,
+                datasets=("chats", "calls", "visits"),
+            ),
+            SectionDef(
+                "satisfaction",
+                "客户满意度与投诉处理",
+                "05_satisfaction.ipynb",
+                5,
+                datasets=("surveys", "complaints"),
+            ),
+            SectionDef("quality", "服务质量检查", "06_quality.ipynb", 6, datasets=("qa_reviews",)),
             SectionDef("inspection", "自查工作开展情况", "07_inspection.ipynb", 7, after_all=True),
             SectionDef("findings", "存在的问题", "07_findings.ipynb", 8, after_all=True),
             SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 9, after_all=True),

@@ -51,6 +51,11 @@ SOURCE_COLUMNS = (
 )
 CHECKSUM_COLUMNS = (Column("文件"), Column("校验值"), Column("行数", "int"))
 VERSION_COLUMNS = (Column("组件"), Column("版本"))
+SCOPE_COLUMNS = (
+    Column("数据/领域", width=0.3),
+    Column("是否纳入", width=0.2),
+    Column("说明", width=0.5),
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,19 @@ def _table(
 ) -> None:
     shown, cells = pick_columns(sec, caption, columns, rows, wanted)
     sec.table(caption, shown, cells, note=note)
+
+
+# -- 自查范围 ----------------------------------------------------------------------------
+
+
+def scope_table(sec: Section, columns: Sequence[str] | None = None) -> None:
+    """Table 自查范围: per dataset (and the area it stands for) whether the report covers it,
+    and why not (``scope:`` of the parameters, the files of the data folder)."""
+    note = (
+        "注：数据目录中没有的数据集视为不适用、不纳入自查；参数 scope.expected 列出的数据集缺少时"
+        "为数据缺口，列入“存在的问题”；scope.not_applicable 声明不适用的数据集即使有文件也不使用。"
+    )
+    _table(sec, "自查范围", SCOPE_COLUMNS, sec.scope.rows(), columns, note=note)
 
 
 # -- 指标口径 ----------------------------------------------------------------------------
@@ -140,11 +158,34 @@ def definitions_table(sec: Section, columns: Sequence[str] | None = None) -> Non
 # -- 参数取值 ----------------------------------------------------------------------------
 
 
+# the datasets a threshold is used on: one none of whose datasets is in scope is not listed
+PARAMETER_DATASETS: dict[str, tuple[str, ...]] = {
+    "short_abandon_seconds": ("calls",),
+    "service_level_seconds": ("calls",),
+    "ring_limit_seconds": ("calls",),
+    "online_workday_minutes": ("chats",),
+    "online_offhours_minutes": ("chats",),
+    "sla_hours": ("tickets",),
+    "sla_clock": ("tickets",),
+    "repeat_window_days": ("tickets",),
+    "archive_limit_hours": ("tickets", "visits"),
+    "arrival_minutes": ("visits",),
+    "confirm_limit_minutes": ("visits",),
+    "repeat_complaint_days": ("complaints",),
+    "survey_scale": ("surveys",),
+    "qa_pass_score": ("qa_reviews",),
+}
+
+
 def parameters_table(sec: Section, columns: Sequence[str] | None = None) -> None:
-    """Table 本期计算参数: every threshold with its meaning, and the working hours."""
+    """Table 本期计算参数: every threshold with its meaning (those of datasets in scope),
+    and the working hours."""
     th = sec.config.thresholds
     rows = []
     for name, field in type(th).model_fields.items():
+        datasets = PARAMETER_DATASETS.get(name, ())
+        if datasets and not sec.scope.includes_any(datasets):
+            continue
         value = getattr(th, name)
         if hasattr(type(value), "model_fields"):
             for sub, subfield in type(value).model_fields.items():
@@ -185,11 +226,14 @@ def data_sources(sec: Section) -> None:
 
 
 def sources_table(sec: Section, columns: Sequence[str] | None = None) -> None:
-    """Table 数据来源与处理情况: per dataset its file, rows read, kept, outside, bad."""
+    """Table 数据来源与处理情况: per dataset its file, rows read, kept, outside, bad (a
+    dataset out of scope without a file is in the table 自查范围 only)."""
     quality = _inputs(sec).quality
     rows = []
     for name, spec in DATASETS.items():
         q = quality.get(name)
+        if q is None and not sec.scope.includes(name):
+            continue
         if q is None:
             rows.append((spec.zh, f"未提供（{name}）", None, None, None, None, "—"))
             continue

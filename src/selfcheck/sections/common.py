@@ -29,6 +29,7 @@ __all__ = [  # shortfall_sentence and shortfalls live in phrases; kept here for 
     "earlier_results",
     "figure",
     "figure_size",
+    "in_scope",
     "measures_of",
     "metric_frame",
     "metric_rows",
@@ -131,24 +132,35 @@ def metric_table(
     *,
     widths: Sequence[float] | None = None,
     group_reasons: bool = False,
-) -> Table:
+) -> Table | None:
     """The table of metrics: one row per metric; ``columns`` (names of
     :data:`METRIC_COLUMNS`, in any order) chooses and orders the columns.
 
     ``widths`` replaces the widths of :data:`METRIC_COLUMNS` (one per column, before
     ``columns`` chooses). The note names each metric without data and its reason; with
     ``group_reasons`` it gives each reason once (``注：A、B无数据（r）。``, or
-    ``注：以上指标均无数据（r）。`` when no metric has data for one reason)."""
+    ``注：以上指标均无数据（r）。`` when no metric has data for one reason). Metrics out of
+    the report's scope (:mod:`selfcheck.scope`) are left out; nothing when none is left."""
     table_columns = METRIC_COLUMNS
     if widths is not None:
         table_columns = tuple(
             replace(c, width=w) for c, w in zip(METRIC_COLUMNS, widths, strict=True)
         )
+    metrics = in_scope(sec, metrics)
     note = _missing_note(metrics, group_reasons)
     if sec.period.previous_is_year_ago:  # a year's 环比 is its 同比: one column, 较上年
         columns = [c for c in columns if c != "较上年同期"]
     cols, rows = select_columns(sec, caption, table_columns, metric_rows(metrics), columns)
+    if not metrics:
+        return None
     return sec.table(caption, cols, rows, note=note)
+
+
+def in_scope(sec: Section, metrics: Sequence[Metric]) -> list[Metric]:
+    """The ``metrics`` the report covers (``sec.scope``): those of datasets that do not
+    apply or were not supplied are left out."""
+    scope = sec.scope
+    return [m for m in metrics if scope.includes_metric(m.metric_id)]
 
 
 def _missing_note(metrics: Sequence[Metric], group_reasons: bool) -> str | None:
@@ -354,7 +366,7 @@ def trend_figure(
     fails before the metrics are looked up."""
     if size is not None:
         figure_size(sec, size)  # a wrong size fails before anything is drawn
-    fig = charts.trend_panels(list(metrics()))
+    fig = charts.trend_panels(in_scope(sec, list(metrics())))
     if fig is None:
         return None
     if size is not None:

@@ -151,7 +151,7 @@ def complaints_text(sec: Section) -> Paragraph:
         )
         change = fmt.change_phrase(rate)
         text += f"，{change}。" if change else "。"
-    else:
+    elif sec.scope.includes("tickets"):  # without tickets in scope the rate is not reported
         text += f"万单投诉率无法计算（{rate.reason}）。"
     return sec.narrative("complaints", text)
 

@@ -16,7 +16,14 @@ from selfcheck import fmt
 from selfcheck.analyst import load_measures
 from selfcheck.blocks import Column
 from selfcheck.errors import SectionError
-from selfcheck.problems import InspectionFinding, Problem, find_problems
+from selfcheck.problems import (
+    SOURCE_GAP,
+    SOURCE_INSPECTION,
+    SOURCE_METRIC,
+    InspectionFinding,
+    Problem,
+    find_problems,
+)
 from selfcheck.section import Section
 from selfcheck.sections.common import all_metrics, computed, store
 from selfcheck.sections.options import pick_columns
@@ -43,7 +50,9 @@ def problems_of(sec: Section) -> list[Problem]:
     """The period's problems, ranked (shared with the measures section)."""
     measures = load_measures(sec.config.params_path, sec.period)
     analyst = measures.problems if measures is not None else []
-    return find_problems(all_metrics(sec), analyst, inspection_findings(sec))
+    return find_problems(
+        all_metrics(sec), analyst, sec.scope.gaps, inspection=inspection_findings(sec)
+    )
 
 
 def inspection_findings(sec: Section) -> list[InspectionFinding]:
@@ -86,12 +95,14 @@ def overview(sec: Section) -> None:
         sec.narrative("overview", "本期自查未发现未达标指标，分析人员亦未补充问题。")
         return
     by_level = {lvl: sum(p.level == lvl for p in problems) for lvl in LEVELS}
-    n_metric = sum(p.source == "指标" for p in problems)
-    n_checked = sum(p.source == "自查检查" for p in problems)
+    n_metric = sum(p.source == SOURCE_METRIC for p in problems)
+    n_gap = sum(p.source == SOURCE_GAP for p in problems)
+    n_checked = sum(p.source == SOURCE_INSPECTION for p in problems)
+    gaps = f"、应提供而未提供的数据{n_gap}个" if n_gap else ""
     checked = f"对照自查清单检查发现{n_checked}个、" if n_checked else ""
     text = (
         f"对照服务标准，本期自查发现问题{len(problems)}个，其中由指标数据发现{n_metric}个、"
-        f"{checked}分析人员补充{len(problems) - n_metric - n_checked}个；按严重程度分，严重{by_level['严重']}个、"
+        f"{checked}分析人员补充{len(problems) - n_metric - n_gap - n_checked}个{gaps}；按严重程度分，严重{by_level['严重']}个、"
         f"较重{by_level['较重']}个、一般{by_level['一般']}个。严重程度按未达标差距相对于目标允许范围的比例评定，"
         "并考虑较上季度的变化趋势"
         + ("；自查检查发现的问题按检查项规定的程度评定（基本符合降一级）。" if n_checked else "。")

@@ -100,28 +100,41 @@ def compute(sec: Section) -> pd.DataFrame:
 # -- overview -----------------------------------------------------------------------------
 
 
+CHANNELS = (("在线咨询", "chats"), ("电话热线", "calls"), ("现场服务", "visits"))
+
+
 def overview_text(sec: Section) -> Paragraph:
     """The section's opening paragraph: what was measured and what falls short."""
     tally = target_tally(sec.result.metrics)
+    channels = [c for c, d in CHANNELS if sec.scope.includes(d)] or [c for c, _ in CHANNELS]
+    count_zh = {1: "", 2: "两个", 3: "三个"}[len(channels)]
     text = (
-        f"本季度（{sec.period.range_zh}）服务响应速度从在线咨询、电话热线和现场服务三个渠道检查，"
+        f"本季度（{sec.period.range_zh}）服务响应速度从{'、'.join(channels[:-1])}"
+        f"{'和' if len(channels) > 1 else ''}{channels[-1]}{count_zh}渠道检查，"
         f"共计算{tally.counts()}。"
     )
     text += tally.shortfall_list() or "各项响应时效指标均达到目标。"
     return sec.narrative("overview", text)
 
 
-def overview_note(sec: Section) -> Paragraph:
-    """The note on the time limits of online and phone responses."""
+def overview_note(sec: Section) -> Paragraph | None:
+    """The note on the time limits of online and phone responses (of those in scope)."""
     th, cal = sec.config.thresholds, sec.config.params.calendar
-    return sec.paragraph(
-        f"注：在线咨询按会话发起时间划分工作时间（工作日{cal.work_start:%H:%M}"
-        f"—{cal.work_end:%H:%M}，含调休上班日）与非工作时间，响应时限分别为"
-        f"{fmt.number(th.online_workday_minutes, 0)}分钟和{fmt.number(th.online_offhours_minutes, 0)}分钟；"
-        f"电话振铃时限按{fmt.number(th.ring_limit_seconds, 0)}秒计，排队不足"
-        f"{fmt.number(th.short_abandon_seconds, 0)}秒即挂断的短时放弃不计入接通率、放弃率和服务水平的分母。",
-        style="note",
-    )
+    parts = []
+    if sec.scope.includes("chats"):
+        parts.append(
+            f"在线咨询按会话发起时间划分工作时间（工作日{cal.work_start:%H:%M}"
+            f"—{cal.work_end:%H:%M}，含调休上班日）与非工作时间，响应时限分别为"
+            f"{fmt.number(th.online_workday_minutes, 0)}分钟和{fmt.number(th.online_offhours_minutes, 0)}分钟"
+        )
+    if sec.scope.includes("calls"):
+        parts.append(
+            f"电话振铃时限按{fmt.number(th.ring_limit_seconds, 0)}秒计，排队不足"
+            f"{fmt.number(th.short_abandon_seconds, 0)}秒即挂断的短时放弃不计入接通率、放弃率和服务水平的分母"
+        )
+    if not parts:
+        return None
+    return sec.paragraph("注：" + "；".join(parts) + "。", style="note")
 
 
 # -- online -----------------------------------------------------------------------------

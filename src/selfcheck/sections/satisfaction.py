@@ -73,7 +73,7 @@ def overview_text(sec: Section) -> Paragraph:
         parts.append(s)
     elif m["satisfaction.responses"].has_value:
         parts.append("满意度调查无有效的总体满意度评分")
-    else:
+    elif sec.scope.includes("surveys"):
         parts.append("无满意度调查数据")
     total = m["complaints.total"]
     if total.has_value and not total.value:
@@ -84,7 +84,7 @@ def overview_text(sec: Section) -> Paragraph:
         if res.has_value:
             s += f"，投诉办结率{fmt.value(res.value, res.unit)}"
         parts.append(s)
-    else:
+    elif sec.scope.includes("complaints"):
         parts.append("无投诉数据")
     text = f"本季度（{sec.period.range_zh}）" + "；".join(parts) + "。"
     tally = target_tally(sec.result.metrics)

@@ -2,7 +2,10 @@
 
 Written last, from the other sections' stored results (read once by :func:`compute`).
 One function per report block; the notebook ``01_summary.ipynb`` calls them in report
-order. Narrative slots: ``overview``, ``shortfalls``, ``shortfall_1`` … ``shortfall_5``.
+order. Narrative slots: ``scope``, ``overview``, ``shortfalls``, ``shortfall_1`` …
+``shortfall_5``. Only what is in the report's scope (:mod:`selfcheck.scope`) is counted:
+the other sections saved only their metrics in scope, and a section with nothing in
+scope is neither named nor counted.
 """
 
 from __future__ import annotations
@@ -71,15 +74,23 @@ def compute(sec: Section) -> pd.DataFrame:
     return metric_frame(_targeted(sec))
 
 
+def scope_text(sec: Section) -> Paragraph:
+    """Paragraph ``summary.scope`` (本次自查范围): which datasets the report covers, which it
+    does not and why, and (stated here once) the expected datasets that are missing."""
+    return sec.narrative("scope", sec.scope.paragraph())
+
+
 def overview_text(sec: Section) -> Paragraph:
     """What the report covers, and how many metrics with a target are met."""
     metrics = _targeted(sec)
+    if not metrics and any(r.metrics for r in _results(sec)):
+        return sec.narrative("overview", "本期自查范围内没有设有目标的指标，未作达标评价。")
     if not metrics:
         return sec.narrative(
             "overview", "其他章节尚未生成结果，摘要无法编写。请先完整运行全部章节。"
         )
     count = Counter(m.status for m in metrics)
-    sections = [r.title for r in _results(sec) if r.status == "ok"]
+    sections = [r.title for r in _results(sec) if r.status == "ok" and r.blocks]
     failed = [r.title for r in _results(sec) if r.status == "failed"]
     text = (
         f"本报告依据{sec.period.title_zh}（{sec.period.range_zh}）客户服务数据，"
@@ -111,12 +122,12 @@ def headline_table(sec: Section, columns: Sequence[str] = HEADLINE_COLUMN_NAMES)
         for m in metrics
     ]
     cols, rows = select_columns(sec, "主要指标达标情况", HEADLINE_COLUMNS, rows, columns)
-    return sec.table(
-        "主要指标达标情况",
-        cols,
-        rows,
-        note="注：仅列设有目标的指标；无数据的原因见各章节。比率的变化以百分点计。",
-    )
+    if sec.scope.complete:
+        note = "注：仅列设有目标的指标；无数据的原因见各章节。比率的变化以百分点计。"
+    else:  # no row of what the report does not cover
+        no_data = "无数据的原因见各章节。" if any(not m.has_value for m in metrics) else ""
+        note = f"注：仅列本次自查范围内设有目标的指标；{no_data}比率的变化以百分点计。"
+    return sec.table("主要指标达标情况", cols, rows, note=note)
 
 
 def shortfalls_text(sec: Section, top: int = TOP_SHORTFALLS) -> list[Paragraph]:

@@ -42,16 +42,25 @@ from selfcheck.sections.process.terms import (
 # -- paragraphs (one per narrative slot) ---------------------------------------------------
 
 
+_STAGES = (  # the stages of the section and the datasets they report on
+    ("受理", ("tickets",)),
+    ("处理", ("tickets",)),
+    ("交付", ("visits",)),
+    ("归档", ("tickets", "visits")),
+)
+
+
 def overview(sec: Section) -> str:
     """The section's opening paragraph: what was measured and what falls short."""
-    metrics = [_labelled(m) for m in sec.result.metrics]
+    scope = sec.scope
+    metrics = [_labelled(m) for m in sec.result.metrics if scope.includes_metric(m.metric_id)]
     tally = phrases.target_tally(metrics)
     with_target, missed = tally.evaluated, tally.missed
     no_data = [m for m in metrics if m.target is not None and not m.has_value]
     total = phrases.metric(sec, "tickets.total")
-    intro = (
-        f"本季度（{sec.period.range_zh}）服务流程运行效能按受理、处理、交付、归档四个环节开展自查"
-    )
+    stages = [s for s, d in _STAGES if scope.includes_any(d)] or [s for s, _ in _STAGES]
+    count_zh = {1: "一个", 2: "两个", 3: "三个", 4: "四个"}[len(stages)]
+    intro = f"本季度（{sec.period.range_zh}）服务流程运行效能按{'、'.join(stages)}{count_zh}环节开展自查"
     covered = []
     if total.has_value and total.value:
         covered.append(f"工单{phrases.count(total.value)}件")
@@ -64,10 +73,10 @@ def overview(sec: Section) -> str:
     if not with_target:
         reasons = []
         no_tickets = _no_tickets(sec)
-        if no_tickets is not None:
+        if no_tickets is not None and scope.includes("tickets"):
             reasons.append("本季度未受理工单" if no_tickets == NO_TICKETS else no_tickets)
         visit_reason = phrases.metric(sec, VISIT_IDS[0]).reason or ""
-        if visit_reason.startswith("未提供"):
+        if visit_reason.startswith("未提供") and scope.includes("visits"):
             reasons.append(visit_reason)
         if reasons:
             text += f"因{'、'.join(reasons)}，设有目标的流程指标均无法计算，详见各环节说明。"
@@ -371,24 +380,28 @@ def archive(sec: Section) -> str:
     metrics = _pick(sec, ARCHIVE_IDS)
     tick, visit = metrics
     limit = _duration(sec.config.thresholds.archive_limit_hours)
-    text = (
-        f"按规定，工单应在关闭（未关闭的以解决时间为准）后{limit}内归档，"
-        f"现场服务单应在服务完成后{limit}内归档。"
-    )
+    scope = sec.scope  # only the records in scope: tickets, visits or both
+    has_tickets = scope.includes("tickets") or not scope.includes("visits")
+    has_visits = scope.includes("visits") or not scope.includes("tickets")
+    rules = [
+        *([f"工单应在关闭（未关闭的以解决时间为准）后{limit}内归档"] if has_tickets else []),
+        *([f"现场服务单应在服务完成后{limit}内归档"] if has_visits else []),
+    ]
+    text = "按规定，" + "，".join(rules) + "。"
     pieces = []
     if tick.has_value:
         pieces.append(
             f"本季度已关闭（或已解决）且可判定的工单{phrases.count(tick.denominator)}件中，"
             f"归档超时或逾期未归档{phrases.count(tick.numerator)}件，" + _clause(tick)
         )
-    else:
+    elif has_tickets:
         pieces.append(_clause(tick))
     if visit.has_value:
         pieces.append(
             f"已完成的现场服务单{phrases.count(visit.denominator)}单中，"
             f"归档超时或未归档{phrases.count(visit.numerator)}单，" + _clause(visit)
         )
-    else:
+    elif has_visits:
         pieces.append(_clause(visit))
     text += "；".join(pieces) + "。"
     return text

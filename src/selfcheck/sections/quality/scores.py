@@ -8,7 +8,7 @@ import numpy as np
 
 from selfcheck import charts, fmt
 from selfcheck.metrics import qa as qa_metrics
-from selfcheck.metrics.catalogue import reason_no_column, reason_no_dataset
+from selfcheck.metrics.catalogue import reason_no_column
 from selfcheck.section import Section
 from selfcheck.sections.options import check_size, new_figure, pick_columns
 from selfcheck.sections.quality.shared import (
@@ -110,9 +110,9 @@ def teams(sec: Section) -> None:
     groups = breakdown(sec, TEAM_PREFIX)
     if not groups:
         staff = sec.data("staff")
-        if staff is None:
-            why = reason_no_dataset("staff")
-        elif "team" not in staff.columns:
+        if staff is None:  # staff not in scope (not applicable or not supplied): no teams
+            return
+        if "team" not in staff.columns:
             why = f"人员数据{reason_no_column('staff', 'team')}"
         else:
             why = "无可归属班组的质检记录"

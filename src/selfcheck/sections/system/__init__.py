@@ -314,7 +314,7 @@ def daily_chart(sec: Section, *, caption: str = "每日工单受理量", height_
 def peak_phone(sec: Section) -> None:
     """Phone service on peak days against the other days."""
     f = _f(sec)
-    if f.daily is not None:
+    if f.daily is not None and sec.scope.includes("calls"):
         say(sec, "peak_phone", text.peak_phone(sec, f.phone, f.phone_missing))
 
 

@@ -46,14 +46,30 @@ def _group(groups: pd.DataFrame, name: str) -> dict:
     return {k: None if pd.isna(g[c]) else g[c] for k, c in keys.items()}
 
 
+_ASPECTS = (  # the aspects of the section and the dataset each needs (None: the analyst's)
+    ("服务团队", "staff"),
+    ("培训开展", "training"),
+    ("服务标准", None),
+    ("系统保障", "incidents"),
+    ("业务高峰应对", "tickets"),
+)
+_COUNT_ZH = {1: "", 2: "两个", 3: "三个", 4: "四个", 5: "五个"}
+
+
 def overview(sec: Section) -> str:
     """The section's opening paragraph: what was examined and what falls short."""
-    metrics = [m for m in sec.result.metrics if ":" not in m.metric_id]
+    scope = sec.scope
+    metrics = [
+        m
+        for m in sec.result.metrics
+        if ":" not in m.metric_id and scope.includes_metric(m.metric_id)
+    ]
     tally = phrases.target_tally(metrics)
     with_target, missed = tally.evaluated, tally.missed
+    aspects = [a for a, d in _ASPECTS if d is None or scope.includes(d)]  # those in scope
     text = (
-        f"本季度（{sec.period.range_zh}）服务体系建设情况从服务团队、培训开展、服务标准、"
-        "系统保障和业务高峰应对五个方面进行检查"
+        f"本季度（{sec.period.range_zh}）服务体系建设情况从{'、'.join(aspects[:-1])}"
+        f"{'和' if len(aspects) > 1 else ''}{aspects[-1]}{_COUNT_ZH[len(aspects)]}方面进行检查"
     )
     if with_target:
         text += f"，涉及{tally.counts()}。"
@@ -156,7 +172,7 @@ def training(sec: Section, attendances: int | None) -> str:
         if missing:
             text += f"，尚有{phrases.count(missing)}名在岗一线人员本季度未参加任何培训"
         text += "。"
-    else:
+    elif sec.scope.includes_metric(cover.metric_id):  # without staff: not reported
         text += f"一线人员培训覆盖率无数据（{cover.reason}）。"
     passed = m["training.pass_rate"]
     if passed.has_value:
