@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-partial", action="store_true", help="有章节结果为失败时仍生成报告并标注"
     )
     a.add_argument("--wait", action="store_true", help="输出目录被另一运行占用时排队等待")
+    a.add_argument(
+        "--no-layout",
+        action="store_true",
+        help="不用 LibreOffice 排版（约快 8 秒）：目录暂无页码，不出 PDF (skip the layout pass)",
+    )
 
     s = sub.add_parser("sample", help="生成示例数据（本期及之前四个季度）")
     s.add_argument("--period", required=True, help="期间，例如 2026Q3")
@@ -190,7 +195,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "assemble":
         from selfcheck.execution.runner import assemble_report
 
-        assemble_report(args.params, allow_partial=args.allow_partial, wait=args.wait)
+        assemble_report(
+            args.params,
+            allow_partial=args.allow_partial,
+            wait=args.wait,
+            layout=not args.no_layout,
+        )
         return 0
     if args.command == "sample":
         from selfcheck.period import Period

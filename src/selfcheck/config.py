@@ -187,6 +187,11 @@ class ParamsModel(_Model):
     data_dir: str = Field("../data/{period}", description="数据目录，{period} 替换为期间")
     standards: str = Field("standards.yaml", description="服务标准（目标值）文件")
     template: str | None = Field(None, description="单位自有 Word 模板 (.docx)")
+    layout: Literal["libreoffice", "off"] = Field(
+        "libreoffice",
+        description="目录页码：libreoffice 用 LibreOffice 排版一次并填入页码；off 不排版（页码留待 Word 更新，不出 PDF）",
+    )
+    pdf: bool = Field(True, description="排版时在 .docx 旁另存同名 PDF（需 LibreOffice）")
     output_dir: str = Field("../outputs/{period}", description="输出目录")
     timezone: str = Field("Asia/Shanghai", description="时间戳所用时区（本地挂钟时间）")
     thresholds: Thresholds = Field(default_factory=Thresholds)

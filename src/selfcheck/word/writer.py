@@ -141,7 +141,7 @@ def write_docx(report: Report, target: Path, *, template: Path | None = None) ->
         raise
     except Exception as exc:  # a bug or an unexpected input: say what, keep the cause
         raise ReportError(f"Word 报告生成失败 (could not build the Word report): {exc!r}") from exc
-    _atomic_write(target, data)
+    atomic_write(target, data)
     return writer.stats()
 
 
@@ -476,7 +476,7 @@ class _Writer:
         self._properties()
         buffer = io.BytesIO()
         self.doc.save(buffer)
-        return _repack(buffer.getvalue())
+        return repack(buffer.getvalue())
 
     @property
     def _body(self) -> BaseOxmlElement:
@@ -924,7 +924,7 @@ def _column_widths(headers: list[str], cells: list[list[CellText]]) -> list[int]
     return widths
 
 
-def _repack(data: bytes) -> bytes:
+def repack(data: bytes) -> bytes:
     """The same package with stable entry order, fixed timestamps and compression."""
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         entries = {name: source.read(name) for name in source.namelist()}
@@ -948,7 +948,7 @@ def _locked(target: Path) -> str:
     )
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``target``, then move it into place."""
     folder = target.parent
     try:
