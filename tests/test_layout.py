@@ -224,7 +224,7 @@ def test_contents_numbers_are_the_pages_the_headings_are_printed_on(laid_out) ->
 
 @pytest.mark.render
 def test_pdf_outline_fonts_and_chinese_text(laid_out) -> None:
-    target, result = laid_out
+    _, result = laid_out
     reader = PdfReader(str(result.pdf))
     outline = [title for title, _ in layout.outline_pages(reader)]
     assert outline[:3] == ["一、测试章节1", "（一）第1章小节1情况", "（二）第1章小节2情况"]
