@@ -718,3 +718,13 @@ def test_labels_round_trip_and_old_results_keep_their_digest(tmp_path: Path) -> 
     saved = (tmp_path / "saved" / "section.json").read_text(encoding="utf-8")
     assert saved.count('"label"') == 2  # an unset label is not written
     assert loaded.digest() == result.digest()
+
+
+def test_optional_reference_without_target_drops_its_sentence(tmp_path: Path) -> None:
+    text = "会话量平稳。各项指标见[[表?:online]]。走势见[[图?:removed]]。其余正常。"
+    target = tmp_path / "r.docx"
+    write_docx(_ref_report(tmp_path, text), target)
+    body = docx.Document(str(target)).element.body
+    para = next(p for p in body.iter(qn("w:p")) if _text(p).startswith("会话量"))
+    assert _text(para) == "会话量平稳。各项指标见表 2-2。其余正常。"
+    assert [r for _, r in _fields(para)] == ["表 2-2"]

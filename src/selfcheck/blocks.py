@@ -89,19 +89,21 @@ class Figure:
 # "详见[[表:online]]" / "如[[图:在线人工请求超时率]]所示". The writer turns the marker into
 # 「表 4-2」 as a Word cross-reference (REF field to the caption's number, number filled
 # in); the notebook shows 「表[online]」. Double brackets never occur in report text and
-# need no escaping in f-strings.
-REF_MARKER = re.compile(r"\[\[(表|图)[:：]\s*([^\[\]]+?)\s*\]\]")
+# need no escaping in f-strings. An optional reference, ``[[表?:online]]`` (what generated
+# text uses), takes the whole sentence that holds it out of the report when the section has
+# no such table (the analyst removed its cell); a plain one must resolve.
+REF_MARKER = re.compile(r"\[\[(表|图)(\?)?[:：]\s*([^\[\]]+?)\s*\]\]")
 REF_KINDS = {"表": "table", "图": "figure"}
 
 
-def ref_marker(kind: Literal["表", "图"], label: str) -> str:
+def ref_marker(kind: Literal["表", "图"], label: str, *, optional: bool = False) -> str:
     """The marker a paragraph uses to refer to a table (``"表"``) or figure (``"图"``)."""
-    return f"[[{kind}:{label}]]"
+    return f"[[{kind}{'?' if optional else ''}:{label}]]"
 
 
 def plain_refs(text: str) -> str:
     """The text with its references shown plainly, 「表[label]」 (the notebook's view)."""
-    return REF_MARKER.sub(lambda m: f"{m.group(1)}[{m.group(2)}]", text)
+    return REF_MARKER.sub(lambda m: f"{m.group(1)}[{m.group(3)}]", text)
 
 
 Block = Heading | Paragraph | Table | Figure

@@ -25,6 +25,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -649,7 +650,7 @@ class _Writer:
         self._result = result
         self._targets, self._marks = {}, {}
         wanted = {
-            (REF_KINDS[m.group(1)], m.group(2))
+            (REF_KINDS[m.group(1)], m.group(3))
             for b in result.blocks
             if isinstance(b, Paragraph)
             for m in REF_MARKER.finditer(b.text)
@@ -670,6 +671,23 @@ class _Writer:
             self._marks[i] = name
             shown = f"{'表' if kind == 'table' else '图'} {position}-{numbers[kind]}"
             self._targets.setdefault((kind, label), []).append((name, shown))
+
+    def _drop_unresolved(self, line: str) -> str:
+        """The line without the sentences whose optional reference (``[[表?:…]]``) has no
+        target in this section."""
+        kept = []
+        for sentence in re.findall(r"[^。！？]*[。！？]?", line):
+            missing = [
+                m.group(3)
+                for m in REF_MARKER.finditer(sentence)
+                if m.group(2) and (REF_KINDS[m.group(1)], m.group(3)) not in self._targets
+            ]
+            if missing:
+                section = self._result.section_id if self._result else "?"
+                log.info("section %s: sentence referring to %s left out", section, missing)
+            else:
+                kept.append(sentence)
+        return "".join(kept).strip()
 
     def _resolve(self, kind_zh: str, label: str) -> tuple[str, str]:
         result = self._result
@@ -694,13 +712,16 @@ class _Writer:
         if REF_MARKER.search(line) is None:
             self._text(role, line)
             return
+        line = self._drop_unresolved(line)
+        if not line:
+            return
         fonts = self.styles.fonts(role)
         p = self._para(role)
         end = 0
         for m in REF_MARKER.finditer(line):
             if m.start() > end:
                 p.append(make_run(line[end : m.start()], fonts))
-            name, shown = self._resolve(m.group(1), m.group(2))
+            name, shown = self._resolve(m.group(1), m.group(3))
             p.extend(field(f"REF {name} \\h", shown, fonts))
             end = m.end()
         if end < len(line):
