@@ -261,3 +261,25 @@ def test_layout_is_byte_identical_run_to_run(laid_out, tmp_path: Path) -> None:
     assert other.read_bytes() == target.read_bytes()
     assert not other.with_suffix(".pdf").exists()
     etree.fromstring(zipfile.ZipFile(other).read("word/document.xml"))  # well-formed
+
+
+@pytest.mark.render
+def test_previous_report_s_numbers_save_a_conversion(laid_out, tmp_path: Path) -> None:
+    target, result = laid_out
+    again = tmp_path / "again.docx"
+    write_docx(_report(tmp_path / "a"), again)
+    second = layout.layout_report(again, pdf=True, previous=target)
+    assert second.message is None and second.conversions == 1  # the first PDF was final
+    assert again.read_bytes() == target.read_bytes()
+    assert _toc_numbers(again) == _toc_numbers(target)
+    # a previous report whose numbers are off: two conversions, the same report
+    entries = layout.toc_entries(target.read_bytes())
+    wrong = tmp_path / "wrong.docx"
+    wrong.write_bytes(layout.fill_page_numbers(target.read_bytes(), {entries[5].bookmark: 99}))
+    third_path = tmp_path / "third.docx"
+    write_docx(_report(tmp_path / "b"), third_path)
+    third = layout.layout_report(third_path, pdf=True, previous=wrong)
+    assert third.conversions == 2 and dict(third.pages) == dict(result.pages)
+    assert third_path.read_bytes() == target.read_bytes()
+    pdf_text = _squash(PdfReader(str(third.pdf)).pages[1].extract_text())
+    assert "99" not in pdf_text.replace("2026", "")

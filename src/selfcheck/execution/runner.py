@@ -380,7 +380,9 @@ def build(config: Config, *, layout: bool = True) -> Built:
     report_path = staging / report_filename(config)
     stats = write_docx(report, report_path, template=config.template)
     mode = config.params.layout if layout else "off"
-    laid = layout_report(report_path, mode=mode, pdf=config.params.pdf)
+    laid = layout_report(
+        report_path, mode=mode, pdf=config.params.pdf, previous=out / report_path.name
+    )
     return Built(staging, report_path, metrics_path, results, stats, laid)
 
 

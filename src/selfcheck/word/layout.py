@@ -349,23 +349,35 @@ def _fld(run: etree._Element, kind: str) -> bool:
 
 
 # -- the pass ------------------------------------------------------------------------
-def lay_out(docx: Path, *, pdf: Path | None) -> LayoutResult:
+def lay_out(docx: Path, *, pdf: Path | None, previous: Path | None = None) -> LayoutResult:
     """Fill in the contents' page numbers of ``docx`` (rewritten in place, atomically) and,
     when ``pdf`` is given, write the PDF copy there. Without LibreOffice, or when it fails,
-    nothing is changed and ``message`` says why (the report is still complete)."""
+    ``docx`` is left as it was and ``message`` says why (the report is still complete).
+
+    ``previous``: the report this one replaces. Its contents' numbers are written in
+    before the first conversion: when the headings have not moved (rewording, a new run
+    over the same data) that conversion is already the PDF copy, one LibreOffice pass
+    instead of two. The .docx written is the same either way (the body's layout does not
+    depend on the contents' numbers)."""
     started = time.perf_counter()
     soffice = find_soffice()
     if soffice is None:
         return LayoutResult({}, None, None, 0.0, message=_NOT_FOUND)
     conversions = 0
+    original = docx.read_bytes()
     try:
         with tempfile.TemporaryDirectory(prefix="selfcheck-layout-") as tmp_name:
             tmp = Path(tmp_name)
             profile = tmp / "profile"
-            data = docx.read_bytes()
+            data = original
             entries = toc_entries(data)
             numbers: dict[str, int] = {}
+            final: Path | None = None
             if entries:
+                guess = _previous_numbers(previous, entries)
+                if guess:
+                    data = fill_page_numbers(data, guess)
+                    _replace(docx, data)
                 first = convert_to_pdf(docx, tmp / "pass1", soffice, profile=profile)
                 conversions += 1
                 numbers = printed_numbers(heading_pages(first, entries), entries)
@@ -374,10 +386,15 @@ def lay_out(docx: Path, *, pdf: Path | None) -> LayoutResult:
                     log.warning(
                         "layout: no page found for %d headings: %s", len(missing), missing[:3]
                     )
-                data = fill_page_numbers(data, numbers)
-                _replace(docx, data)
+                if guess and numbers == guess:
+                    final = first  # the previous report's numbers were right: done
+                else:
+                    data = fill_page_numbers(data, numbers)
+                    _replace(docx, data)
             if pdf is not None:
                 for attempt in range(3):
+                    if final is not None:
+                        break
                     final = convert_to_pdf(
                         docx, tmp / f"pass{conversions + 1}", soffice, profile=profile
                     )
@@ -386,16 +403,53 @@ def lay_out(docx: Path, *, pdf: Path | None) -> LayoutResult:
                     if not entries or again == numbers or attempt == 2:
                         break
                     log.info("layout: the filled-in contents moved the headings; filling again")
-                    numbers = again
+                    numbers, final = again, None
                     data = fill_page_numbers(data, numbers)
                     _replace(docx, data)
+                assert final is not None
                 _move(final, pdf)
     except ReportError as e:
+        with contextlib.suppress(ReportError):
+            _replace(docx, original)
         return LayoutResult(
             {}, None, soffice, time.perf_counter() - started, conversions,
             message=f"{e}；报告已生成，目录暂无页码（Word 中按 F9 更新），未生成 PDF 副本。",
         )  # fmt: skip
     return LayoutResult(numbers, pdf, soffice, time.perf_counter() - started, conversions)
+
+
+def _previous_numbers(previous: Path | None, entries: Sequence[TocEntry]) -> dict[str, int]:
+    """The page numbers the previous report's contents show for the same entries (same
+    bookmark, same heading); empty when there is none or it cannot be read."""
+    if previous is None or not previous.is_file():
+        return {}
+    try:
+        data = previous.read_bytes()
+        old = {e.bookmark: e.text for e in toc_entries(data)}
+        root = _document(data)
+    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return {}
+    shown = _results(root)
+    want = {e.bookmark for e in entries if old.get(e.bookmark) == e.text}
+    return {b: int(n) for b, n in shown.items() if b in want and n.isdigit()}
+
+
+def _results(root: etree._Element) -> dict[str, str]:
+    """Bookmark → the cached result of its PAGEREF field."""
+    out: dict[str, str] = {}
+    for instr in root.iter(f"{W}instrText"):
+        name = _pageref(instr.text or "")
+        if name is None:
+            continue
+        run, text, on = instr.getparent().getnext(), "", False
+        while run is not None and not _fld(run, "end"):
+            if _fld(run, "separate"):
+                on = True
+            elif on:
+                text += "".join(t.text or "" for t in run.iter(f"{W}t"))
+            run = run.getnext()
+        out[name] = text
+    return out
 
 
 def _replace(target: Path, data: bytes) -> None:
@@ -416,9 +470,12 @@ def _move(source: Path, target: Path) -> None:
         ) from None
 
 
-def layout_report(docx: Path, *, mode: str = "libreoffice", pdf: bool = True) -> LayoutResult:
+def layout_report(
+    docx: Path, *, mode: str = "libreoffice", pdf: bool = True, previous: Path | None = None
+) -> LayoutResult:
     """The pass as a run asks for it (parameters ``layout`` and ``pdf``): the PDF copy goes
-    beside ``docx`` with the same stem. Logs one line when something was not done."""
+    beside ``docx`` with the same stem; ``previous``: the report this one replaces (see
+    :func:`lay_out`). Logs one line when something was not done."""
     if mode == "off":
         result = LayoutResult(
             {}, None, None, 0.0,
@@ -426,7 +483,7 @@ def layout_report(docx: Path, *, mode: str = "libreoffice", pdf: bool = True) ->
             "(layout skipped: no page numbers in the contents, no PDF copy)",
         )  # fmt: skip
     else:
-        result = lay_out(docx, pdf=docx.with_suffix(".pdf") if pdf else None)
+        result = lay_out(docx, pdf=docx.with_suffix(".pdf") if pdf else None, previous=previous)
     if result.message:
         log.warning("%s", result.message)
     else:
