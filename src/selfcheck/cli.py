@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="输出目录被另一运行占用时排队等待，而不是立即退出"
     )
     r.add_argument(
+        "--no-layout",
+        action="store_true",
+        help="不用 LibreOffice 排版：目录暂无页码，不出 PDF (skip the layout pass)",
+    )
+    r.add_argument(
         "--force",
         action="store_true",
         help="与 --only 同用：即使 JupyterLab 中保存的本节结果晚于笔记本文件，也按笔记本重新运行并覆盖",
@@ -187,6 +192,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 pool=pool,
                 wait=args.wait,
                 force=args.force,
+                layout=not args.no_layout,
             )
         if result.failed:
             print(f"注意：{len(result.failed)} 个章节失败，报告中已标注。", file=sys.stderr)

@@ -141,6 +141,7 @@ def run(
     echo: Callable[[str], None] = print,
     wait: bool = False,
     force: bool = False,
+    layout: bool = True,
 ) -> RunResult:
     """Validate, execute the sections, assemble.
 
@@ -186,7 +187,15 @@ def run(
                 owner,
                 echo,
                 lambda: _run_marked(
-                    config, selected, allow_partial, workers, pool, echo, started, started_at
+                    config,
+                    selected,
+                    allow_partial,
+                    workers,
+                    pool,
+                    echo,
+                    started,
+                    started_at,
+                    layout,
                 ),
             )
 
@@ -242,6 +251,7 @@ def _run_marked(
     echo: Callable[[str], None],
     started: float,
     started_at: str,
+    layout: bool = True,
 ) -> RunResult:
     out = config.output_dir
     t = time.perf_counter()
@@ -290,7 +300,7 @@ def _run_marked(
             )
 
         t = time.perf_counter()  # the last notebooks are rendered to HTML meanwhile
-        built = build(config)
+        built = build(config, layout=layout)
         timings["assemble"] = round(time.perf_counter() - t, 3)
         timings["layout"] = round(built.layout.seconds, 3) if built.layout else 0.0
         t = time.perf_counter()

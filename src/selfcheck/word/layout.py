@@ -74,7 +74,7 @@ PDF_FILTER = "pdf:writer_pdf_Export:" + json.dumps(PDF_OPTIONS, separators=(",",
 _PAGEREF = re.compile(r"^\s*PAGEREF\s+(\S+)")
 _NOT_FOUND = (
     "未找到 LibreOffice：目录暂无页码（在 Word 中按 F9 更新域即可显示），未生成 PDF 副本。"
-    "安装方法见 README「LibreOffice 与 PDF」。"
+    "安装方法见 README “LibreOffice and the PDF copy”。"
     "(LibreOffice not found: contents without page numbers, no PDF copy)"
 )
 
