@@ -21,7 +21,9 @@ numbers need a layout engine. Where LibreOffice (``soffice``) is installed:
 5. the filled .docx is converted again for the PDF copy (the first PDF's contents have no
    numbers); its heading pages are checked against the numbers written (filling the
    contents cannot move the body, which restarts its numbering, but a wider contents
-   entry could: then the numbers are filled in again, once).
+   entry could: then the numbers are filled in again, once). Before the first conversion
+   the previous report's numbers are written in: when the headings have not moved, the
+   first PDF is already the copy and one conversion is enough (:func:`lay_out`).
 
 Where LibreOffice is absent (or the layout is turned off) nothing changes: the report
 keeps the entries without numbers (Word fills them in on F9 / 更新域) and the caller says so
@@ -190,7 +192,10 @@ def _kill(proc: subprocess.Popen) -> None:
     with contextlib.suppress(OSError):
         if os.name == "posix":
             os.killpg(proc.pid, signal.SIGKILL)
-        else:
+        else:  # soffice.exe starts soffice.bin: end the whole tree
+            subprocess.run(
+                ["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True, timeout=30
+            )
             proc.kill()
     with contextlib.suppress(Exception):
         proc.communicate(timeout=10)

@@ -5,11 +5,13 @@ Layout of the document (three Word sections):
 1. cover — organisation, title, period, reporting unit, date, confidentiality line;
    no header, no footer;
 2. table of contents — a real ``TOC`` field whose result is already filled in (one
-   paragraph per heading, hyperlinked to a bookmark on the heading, page numbers left
-   to Word's update since they need layout); header with the report title, page
-   numbers in upper-case Roman;
+   paragraph per heading, hyperlinked to a bookmark on the heading; the page numbers
+   need a layout: :mod:`selfcheck.word.layout` writes them in where LibreOffice is
+   installed, else Word's update does); header with the report title, page numbers in
+   upper-case Roman;
 3. body — the sections in report order, numbered 一、/（一）/1. as literal text;
-   header with the report title, footer 「第 X 页」 counting from 1.
+   header with the report title, footer 「第 X 页」 counting from 1. A paragraph's
+   ``[[表:label]]`` / ``[[图:label]]`` becomes a REF field to its caption's number.
 
 Every style used carries an explicit East-Asian font and ``zh-CN`` language, and every
 run carries explicit ascii/hAnsi/eastAsia/cs fonts, so Word, WPS and LibreOffice never
