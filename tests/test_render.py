@@ -156,3 +156,13 @@ def test_assemble_gives_the_run_s_bytes_and_a_pdf(result, sample_root, tmp_path)
     assert report.read_bytes() == result.report.read_bytes()
     assert report.with_suffix(".pdf").is_file()
     assert all(n.isdigit() for _, n in _toc(report))
+
+
+def test_cross_references_render_with_their_numbers(pdf_text):
+    text = squash(pdf_text)
+    r, s = numbered("response")[0], numbered("satisfaction")[0]
+    assert f"各项指标见表{r}-1，各时段超时率见图{r}-1。" in text
+    assert f"各项指标见表{r}-3，按服务类型和区域的到场超时率见图{r}-4。" in text
+    assert "分析人员改写的电话服务段落。" in text  # replaced by the analyst: no reference
+    assert f"近五个季度的主要指标走势见图{s}-1。" in text
+    assert "[[" not in text and "]]" not in text
