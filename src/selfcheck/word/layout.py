@@ -230,9 +230,14 @@ def _pageref(code: str) -> str | None:
 def heading_pages(pdf: Path, entries: Sequence[TocEntry]) -> dict[str, int]:
     """Bookmark → 0-based PDF page index of each contents entry's heading: from the PDF's
     named destinations, else from its outline (matched in order by text)."""
-    from pypdf import PdfReader
+    try:
+        from pypdf import PdfReader
 
-    reader = PdfReader(str(pdf))
+        reader = PdfReader(str(pdf))
+    except Exception as e:  # pypdf missing, or a PDF it cannot read
+        raise ReportError(
+            f"无法读取 LibreOffice 生成的 PDF：{pdf.name}（{e}）(cannot read the laid-out PDF)"
+        ) from None
     found: dict[str, int] = {}
     with contextlib.suppress(Exception):
         dests = {_dest_key(k): v for k, v in reader.named_destinations.items()}
