@@ -368,7 +368,8 @@ def lay_out(docx: Path, *, pdf: Path | None, previous: Path | None = None) -> La
     before the first conversion: when the headings have not moved (rewording, a new run
     over the same data) that conversion is already the PDF copy, one LibreOffice pass
     instead of two. The .docx written is the same either way (the body's layout does not
-    depend on the contents' numbers)."""
+    depend on the contents' numbers). When the report is then the previous one byte for
+    byte and the previous PDF copy is there, both stand: no conversion at all."""
     started = time.perf_counter()
     soffice = find_soffice()
     if soffice is None:
@@ -388,6 +389,12 @@ def lay_out(docx: Path, *, pdf: Path | None, previous: Path | None = None) -> La
                 if guess:
                     data = fill_page_numbers(data, guess)
                     _replace(docx, data)
+                if _unchanged(data, guess, entries, previous, pdf):
+                    assert previous is not None
+                    if pdf is not None:
+                        _move(previous.with_suffix(".pdf"), pdf)
+                    log.info("layout: the report is the previous one, byte for byte: reused")
+                    return LayoutResult(guess, pdf, soffice, time.perf_counter() - started, 0)
                 first = convert_to_pdf(docx, tmp / "pass1", soffice, profile=profile)
                 conversions += 1
                 numbers = printed_numbers(heading_pages(first, entries), entries)
@@ -426,6 +433,25 @@ def lay_out(docx: Path, *, pdf: Path | None, previous: Path | None = None) -> La
             message=f"{e}；报告已生成，目录暂无页码（Word 中按 F9 更新），未生成 PDF 副本。",
         )  # fmt: skip
     return LayoutResult(numbers, pdf, soffice, time.perf_counter() - started, conversions)
+
+
+def _unchanged(
+    data: bytes,
+    guess: Mapping[str, int],
+    entries: Sequence[TocEntry],
+    previous: Path | None,
+    pdf: Path | None,
+) -> bool:
+    """The report is the previous one byte for byte once its numbers are in: the previous
+    layout (and PDF copy, when one is wanted and there) stands, no conversion needed."""
+    if previous is None or len(guess) != len(entries):
+        return False
+    if pdf is not None and not previous.with_suffix(".pdf").is_file():
+        return False
+    try:
+        return previous.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _previous_numbers(previous: Path | None, entries: Sequence[TocEntry]) -> dict[str, int]:
