@@ -13,7 +13,12 @@ b. re-running one edited section and re-assembling (``selfcheck run --only``), f
    every registered section;
 c. the large quarter (``selfcheck sample --scale large``: ~10M calls) from CSV (the
    cache deleted before each run) and again from the cache;
-d. peak memory of the whole process tree of each run, kernels included.
+d. peak memory of the whole process tree of each run, kernels included;
+l. the layout pass and the PDF copy (LibreOffice): ``selfcheck assemble --no-layout``
+   against ``selfcheck assemble`` when the report is unchanged (the previous layout and
+   PDF stand: no conversion), when the headings kept their pages (the previous PDF
+   deleted: one conversion) and when they moved (previous report and PDF deleted: two).
+   Parts a–c run with ``layout: off``, as their baseline does no layout either.
 
 Memory is measured in one extra run per figure, not in the timed runs (sampling ``/proc``
 every 50 ms costs ~15 % of a core: it would slow the runs it times). In that run a
@@ -279,13 +284,14 @@ def ensure_sample(root: Path, scale: str) -> Path:
     return folder
 
 
-def write_params(work: Path, name: str, data: Path) -> Path:
+def write_params(work: Path, name: str, data: Path, layout: str = "off") -> Path:
     """The project's own parameters of the period, pointed at the sample and a work folder."""
     params = yaml.safe_load((ROOT / "params" / f"{PERIOD}.yaml").read_text(encoding="utf-8"))
     params.update(
         data_dir=f"{data.as_posix()}/{{period}}",
         standards=(ROOT / "params" / "standards.yaml").as_posix(),
         output_dir=f"{(work / name / 'outputs').as_posix()}/{{period}}",
+        layout=layout,
     )
     params.pop("template", None)
     folder = work / name
@@ -458,6 +464,36 @@ def part_c(params: Path, runs: int, sc: Scenario, log: Path) -> dict:
     }
 
 
+def part_l(params: Path, runs: int, sc: Scenario, log: Path) -> dict:
+    """Assemble without and with the layout pass (LibreOffice); skipped without it."""
+    from selfcheck.word.layout import find_soffice
+
+    if find_soffice() is None:
+        return {"skipped": "LibreOffice not installed"}
+    measure([fast_command(params)], sc.warm, log)  # section results, a laid-out report
+    assemble = [PY, "-m", "selfcheck", "assemble", str(params)]
+    report = next(output_dir(params).glob("*.docx"))
+    out: dict = {}
+    cmd = [*assemble, "--no-layout"]
+    samples = [measure([cmd], sc.warm, log, sc.server) for _ in range(runs)]
+    out["no_layout"] = summary(samples, measure([cmd], sc.warm, log, sc.server, memory=True))
+    measure([assemble], sc.warm, log, sc.server)  # laid out again after --no-layout
+    # unchanged: the previous report and PDF stand (no conversion); kept: the PDF deleted,
+    # the previous numbers right (one); moved: no previous report either (two)
+    for key, drop in (("unchanged", ()), ("kept", (".pdf",)), ("moved", (".pdf", ".docx"))):
+        samples = []
+        for _ in range(runs + 1):
+            for suffix in drop:
+                report.with_suffix(suffix).unlink(missing_ok=True)
+            samples.append(
+                measure([assemble], sc.warm, log, sc.server, memory=len(samples) == runs)
+            )
+        out[key] = summary(samples[:runs], samples[runs])
+    manifest = json.loads((output_dir(params) / "run_manifest.json").read_text(encoding="utf-8"))
+    out["layout_seconds_last"] = manifest.get("timings_seconds", {}).get("layout")
+    return out
+
+
 # -- report -------------------------------------------------------------------------------
 def machine() -> dict:
     model = ""
@@ -538,6 +574,12 @@ def table(res: dict) -> str:
         f"{'d  peak memory of any run (RSS sum; PSS sum)':<44} {gib(peak):>9} "
         f"({gib(res['d']['peak_pss_bytes'])})  < 6 GiB: {verdict(peak < TARGETS['d_bytes'])}"
     )
+    if "l" in res and "skipped" not in res["l"]:
+        lay = res["l"]
+        row("l  assemble --no-layout", lay["no_layout"], "< 2 s")
+        row("l  assemble, layout: report unchanged", lay["unchanged"], "0 conversions")
+        row("l  assemble, layout: headings kept, new PDF", lay["kept"], "1 conversion")
+        row("l  assemble, layout: headings moved", lay["moved"], "2 conversions")
     return "\n".join(rows)
 
 
@@ -545,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sample, one run, no large quarter")
     p.add_argument("--runs", type=int, default=None, help="runs per figure (default 3; quick 1)")
-    p.add_argument("--parts", default="a,b,c", help="which of a,b,c to run (d comes with them)")
+    p.add_argument("--parts", default="a,b,c,l", help="which of a,b,c,l to run (d comes with them)")
     p.add_argument("--only", default=None, help="sections for b (default: all; quick: response)")
     p.add_argument("--data-root", type=Path, default=Path("/tmp/selfcheck-bench"))
     p.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
@@ -576,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
             if "b" in parts:
                 print(f"b: --only {', '.join(only)} …", flush=True)
                 res["b"] = part_b(params, runs, sc, log, only)
+        if "l" in parts:
+            params = write_params(work, "layout", ensure_sample(root, scale), "libreoffice")
+            print("l: the layout pass and the PDF copy …", flush=True)
+            res["l"] = part_l(params, runs, sc, log)
         if "c" in parts:
             params = write_params(work, "large", ensure_sample(root, "large"))
             print("c: large quarter from CSV and from the cache …", flush=True)

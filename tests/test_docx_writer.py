@@ -593,3 +593,138 @@ def test_shortfall_flag() -> None:
 )
 def test_chinese_number(n: int, text: str) -> None:
     assert chinese_number(n) == text
+
+
+# -- cross-references ------------------------------------------------------------------
+def _ref_report(tmp_path: Path, text: str, *, label: str | None = "online") -> Report:
+    folder = tmp_path / "sections" / "speed"
+    _png(folder / "trend.png")
+    table = Table(
+        caption="在线服务响应指标",
+        columns=(Column("指标"), Column("值", "int")),
+        rows=(("会话", 1),),
+        label=label,
+    )
+    blocks = [
+        Table(caption="前置表", columns=(Column("项目"),), rows=(("甲",),)),
+        Paragraph(text),
+        table,
+        Figure(caption="接通率趋势", path="trend.png"),
+        Figure(caption="第二张图", path="trend.png", label="second"),
+    ]
+    first = SectionResult("summary", "报告摘要", 1, "2026Q3", blocks=[Paragraph("摘要。")])
+    speed = SectionResult("speed", "服务响应速度", 2, "2026Q3", blocks=blocks)
+    meta = ReportMeta("示例公司", "客户服务中心", Period(2026, 3), date(2026, 10, 15))
+    return Report(meta, (SectionEntry(first, tmp_path), SectionEntry(speed, folder)))
+
+
+def _fields(p: etree._Element) -> list[tuple[str, str]]:
+    """(instruction, cached result) of each complex field in a paragraph."""
+    out, code, result, state = [], "", "", None
+    for r in p.iter(qn("w:r")):
+        fld = r.find(qn("w:fldChar"))
+        if fld is not None:
+            kind = fld.get(qn("w:fldCharType"))
+            if kind == "begin":
+                code, result, state = "", "", "code"
+            elif kind == "separate":
+                state = "result"
+            else:
+                out.append((code.strip(), result))
+                state = None
+            continue
+        if state == "code":
+            code += "".join(t.text or "" for t in r.iter(qn("w:instrText")))
+        elif state == "result":
+            result += _text(r)
+    return out
+
+
+def test_references_become_ref_fields_to_the_caption_numbers(tmp_path: Path) -> None:
+    text = "各项指标详见[[表:online]]，走势如[[图:接通率趋势]]所示，另见[[图：second]]。"
+    target = tmp_path / "r.docx"
+    write_docx(_ref_report(tmp_path, text), target)
+    document = docx.Document(str(target))
+    body = document.element.body
+    para = next(p for p in body.iter(qn("w:p")) if "各项指标详见" in _text(p))
+    assert _text(para) == "各项指标详见表 2-2，走势如图 2-1所示，另见图 2-2。"
+    refs = _fields(para)
+    assert [r for _, r in refs] == ["表 2-2", "图 2-1", "图 2-2"]
+    names = [code.split()[1] for code, _ in refs]
+    assert all(code == f"REF {n} \\h" for (code, _), n in zip(refs, names, strict=True))
+    # each REF names a bookmark around the caption's label and number, 「表 2-2」
+    for name, shown in zip(names, ["表 2-2", "图 2-1", "图 2-2"], strict=True):
+        start = body.xpath(f".//w:bookmarkStart[@w:name='{name}']")
+        assert len(start) == 1
+        caption, bm_id = start[0].getparent(), start[0].get(qn("w:id"))
+        inside, on = "", False
+        for el in caption:
+            if el.tag == qn("w:bookmarkStart") and el.get(qn("w:id")) == bm_id:
+                on = True
+            elif el.tag == qn("w:bookmarkEnd") and el.get(qn("w:id")) == bm_id:
+                on = False
+            elif on and el.tag == qn("w:r"):
+                inside += _text(el)
+        assert inside == shown
+    ids = [b.get(qn("w:id")) for b in body.iter(qn("w:bookmarkStart"))]
+    assert len(ids) == len(set(ids))
+    # the unreferenced first table's caption carries no bookmark
+    first = next(p for p in body.iter(qn("w:p")) if _text(p) == "表 2-1 前置表")
+    assert first.find(qn("w:bookmarkStart")) is None
+
+
+def test_reference_by_caption_when_the_table_has_no_label(tmp_path: Path) -> None:
+    target = tmp_path / "r.docx"
+    write_docx(_ref_report(tmp_path, "见[[表:在线服务响应指标]]。", label=None), target)
+    body = docx.Document(str(target)).element.body
+    para = next(p for p in body.iter(qn("w:p")) if _text(p).startswith("见"))
+    assert _text(para) == "见表 2-2。"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("见[[表:nowhere]]。", "引用了表格「nowhere」，但本章不存在"),
+        (
+            "见[[图:online]]。",
+            "引用了图「online」，但本章不存在",
+        ),  # a table's label, not a figure's
+    ],
+)
+def test_unknown_reference_is_a_report_error(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ReportError) as err:
+        write_docx(_ref_report(tmp_path, text), tmp_path / "r.docx")
+    message = str(err.value)
+    assert expected in message and "服务响应速度" in message and "（speed）" in message
+    assert not (tmp_path / "r.docx").exists()
+
+
+def test_ambiguous_reference_is_a_report_error(tmp_path: Path) -> None:
+    report = _ref_report(tmp_path, "见[[图:twice]]。")
+    speed = report.sections[1].result
+    speed.blocks[3] = Figure(caption="图甲", path="trend.png", label="twice")
+    speed.blocks[4] = Figure(caption="图乙", path="trend.png", label="twice")
+    with pytest.raises(ReportError, match="有 2 个同名的图"):
+        write_docx(report, tmp_path / "r.docx")
+
+
+def test_labels_round_trip_and_old_results_keep_their_digest(tmp_path: Path) -> None:
+    result = _ref_report(tmp_path, "见[[表:online]]。").sections[1].result
+    result.save(tmp_path / "saved")
+    loaded = SectionResult.load(tmp_path / "saved")
+    assert [getattr(b, "label", None) for b in loaded.blocks] == [
+        None, None, "online", None, "second",
+    ]  # fmt: skip
+    saved = (tmp_path / "saved" / "section.json").read_text(encoding="utf-8")
+    assert saved.count('"label"') == 2  # an unset label is not written
+    assert loaded.digest() == result.digest()
+
+
+def test_optional_reference_without_target_drops_its_sentence(tmp_path: Path) -> None:
+    text = "会话量平稳。各项指标见[[表?:online]]。走势见[[图?:removed]]。其余正常。"
+    target = tmp_path / "r.docx"
+    write_docx(_ref_report(tmp_path, text), target)
+    body = docx.Document(str(target)).element.body
+    para = next(p for p in body.iter(qn("w:p")) if _text(p).startswith("会话量"))
+    assert _text(para) == "会话量平稳。各项指标见表 2-2。其余正常。"
+    assert [r for _, r in _fields(para)] == ["表 2-2"]

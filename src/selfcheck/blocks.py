@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -62,7 +63,12 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Any, ...], ...]
     note: str | None = None
+    label: str | None = None  # what a paragraph's [[表:…]] names; None: the caption
     type: Literal["table"] = "table"
+
+    @property
+    def ref_label(self) -> str:
+        return self.label or self.caption
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,33 @@ class Figure:
     path: str  # relative to the section's folder
     width_cm: float = 15.0
     note: str | None = None
+    label: str | None = None  # what a paragraph's [[图:…]] names; None: the caption
     type: Literal["figure"] = "figure"
+
+    @property
+    def ref_label(self) -> str:
+        return self.label or self.caption
+
+
+# A paragraph refers to a table or figure of its section by label (or caption):
+# "详见[[表:online]]" / "如[[图:在线人工请求超时率]]所示". The writer turns the marker into
+# 「表 4-2」 as a Word cross-reference (REF field to the caption's number, number filled
+# in); the notebook shows 「表[online]」. Double brackets never occur in report text and
+# need no escaping in f-strings. An optional reference, ``[[表?:online]]`` (what generated
+# text uses), takes the whole sentence that holds it out of the report when the section has
+# no such table (the analyst removed its cell); a plain one must resolve.
+REF_MARKER = re.compile(r"\[\[(表|图)(\?)?[:：]\s*([^\[\]]+?)\s*\]\]")
+REF_KINDS = {"表": "table", "图": "figure"}
+
+
+def ref_marker(kind: Literal["表", "图"], label: str, *, optional: bool = False) -> str:
+    """The marker a paragraph uses to refer to a table (``"表"``) or figure (``"图"``)."""
+    return f"[[{kind}{'?' if optional else ''}:{label}]]"
+
+
+def plain_refs(text: str) -> str:
+    """The text with its references shown plainly, 「表[label]」 (the notebook's view)."""
+    return REF_MARKER.sub(lambda m: f"{m.group(1)}[{m.group(3)}]", text)
 
 
 Block = Heading | Paragraph | Table | Figure
@@ -123,7 +155,7 @@ class SectionResult:
             "saved_at": self.saved_at,
             "inputs": dict(sorted(self.inputs.items())),
             "warnings": self.warnings,
-            "blocks": [asdict(b) for b in self.blocks],
+            "blocks": [_block_dict(b) for b in self.blocks],
             "metrics": [m.to_dict() for m in self.metrics],
         }
 
@@ -221,6 +253,15 @@ class SectionResult:
         )
 
 
+def _block_dict(block: Block) -> dict[str, Any]:
+    """A block as saved; an unset label is left out, so results saved before labels
+    existed keep their digests."""
+    d = asdict(block)
+    if d.get("label", "") is None:
+        del d["label"]
+    return d
+
+
 def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False, default=_jsonable)
 
@@ -280,5 +321,6 @@ def _block_from_dict(d: Any, number: int = 0) -> Block:
             columns=cols,
             rows=tuple(tuple(r) for r in rows),
             note=d.get("note"),
+            label=d.get("label"),
         )
     return cls(**d)

@@ -249,6 +249,11 @@ class ParamsModel(_Model):
         None, description="自查清单定义文件（领域与检查项）；缺省使用随软件提供的默认清单"
     )
     template: str | None = Field(None, description="单位自有 Word 模板 (.docx)")
+    layout: Literal["libreoffice", "off"] = Field(
+        "libreoffice",
+        description="目录页码：libreoffice 用 LibreOffice 排版一次并填入页码；off 不排版（页码留待 Word 更新，不出 PDF）",
+    )
+    pdf: bool = Field(True, description="排版时在 .docx 旁另存同名 PDF（需 LibreOffice）")
     output_dir: str = Field("../outputs/{period}", description="输出目录")
     scope: ScopeModel = Field(
         default_factory=ScopeModel,

@@ -62,6 +62,7 @@ from selfcheck.results import check_consistency as results_check
 from selfcheck.scope import resolve_scope
 from selfcheck.sections import SECTIONS, SectionDef, get_section
 from selfcheck.versions import package_versions
+from selfcheck.word.layout import LayoutResult, layout_report
 from selfcheck.word.writer import write_docx
 
 T = TypeVar("T")
@@ -100,6 +101,7 @@ class RunResult:
     metrics_csv: Path | None
     sections: list[SectionRun]
     seconds: float
+    pdf: Path | None = None  # the PDF copy (None: LibreOffice missing or the copy turned off)
 
     @property
     def failed(self) -> list[SectionRun]:
@@ -117,6 +119,7 @@ def run(
     echo: Callable[[str], None] = print,
     wait: bool = False,
     force: bool = False,
+    layout: bool = True,
 ) -> RunResult:
     """Validate, execute the sections, assemble.
 
@@ -162,7 +165,15 @@ def run(
                 owner,
                 echo,
                 lambda: _run_marked(
-                    config, selected, allow_partial, workers, pool, echo, started, started_at
+                    config,
+                    selected,
+                    allow_partial,
+                    workers,
+                    pool,
+                    echo,
+                    started,
+                    started_at,
+                    layout,
                 ),
             )
 
@@ -218,6 +229,7 @@ def _run_marked(
     echo: Callable[[str], None],
     started: float,
     started_at: str,
+    layout: bool = True,
 ) -> RunResult:
     out = config.output_dir
     t = time.perf_counter()
@@ -268,13 +280,16 @@ def _run_marked(
             )
 
         t = time.perf_counter()  # the last notebooks are rendered to HTML meanwhile
-        built = build(config)
+        built = build(config, layout=layout)
         timings["assemble"] = round(time.perf_counter() - t, 3)
+        timings["layout"] = round(built.layout.seconds, 3) if built.layout else 0.0
         t = time.perf_counter()
     timings["html_wait"] = round(time.perf_counter() - t, 3)
     stats = built.stats
     if stats.illegal_chars_removed:
         echo(f"提示：文本中有 {stats.illegal_chars_removed} 个 Word 不支持的控制字符，已删除。")
+    if built.layout and built.layout.message:
+        echo(f"提示：{built.layout.message}")
     report_path = out / report_filename(config)
     _write_manifest(
         config,
@@ -291,7 +306,8 @@ def _run_marked(
     report_path, metrics_path = commit(config, built)
     total = time.perf_counter() - started
     echo(f"报告已生成：{report_path}（共 {total:.1f} 秒）")
-    return RunResult(str(config.period), out, report_path, metrics_path, runs, round(total, 3))
+    pdf = out / built.pdf.name if built.pdf else None
+    return RunResult(str(config.period), out, report_path, metrics_path, runs, round(total, 3), pdf)
 
 
 @dataclass
@@ -304,6 +320,11 @@ class Built:
     metrics_csv: Path
     results: list[SectionResult]
     stats: object
+    layout: LayoutResult | None = None  # the contents' page numbers and the PDF copy
+
+    @property
+    def pdf(self) -> Path | None:
+        return self.layout.pdf if self.layout else None
 
 
 def assemble(config: Config):
@@ -313,7 +334,7 @@ def assemble(config: Config):
     return report_path, metrics_path, built.stats
 
 
-def build(config: Config) -> Built:
+def build(config: Config, *, layout: bool = True) -> Built:
     """The report and ``metrics.csv`` from the saved section results, built in the staging
     folder: a failure here leaves what the output folder held untouched."""
     out = config.output_dir
@@ -358,7 +379,11 @@ def build(config: Config) -> Built:
     report = Report(meta, tuple(SectionEntry(r, out / "sections" / r.section_id) for r in shown))
     report_path = staging / report_filename(config)
     stats = write_docx(report, report_path, template=config.template)
-    return Built(staging, report_path, metrics_path, results, stats)
+    mode = config.params.layout if layout else "off"
+    laid = layout_report(
+        report_path, mode=mode, pdf=config.params.pdf, previous=out / report_path.name
+    )
+    return Built(staging, report_path, metrics_path, results, stats, laid)
 
 
 def commit(config: Config, built: Built) -> tuple[Path, Path]:
@@ -369,6 +394,9 @@ def commit(config: Config, built: Built) -> tuple[Path, Path]:
     metrics_path = out / METRICS_FILE
     moves = [(built.report, report_path), (built.metrics_csv, metrics_path)]
     moves.append((built.staging / METRICS_XLSX, out / METRICS_XLSX))
+    stale_pdf = report_path.with_suffix(".pdf")  # without a new copy the old one goes
+    if built.pdf:
+        moves.append((built.pdf, stale_pdf))
     manifest = built.staging / MANIFEST_FILE
     if manifest.exists():
         moves.append((manifest, out / MANIFEST_FILE))
@@ -389,6 +417,9 @@ def commit(config: Config, built: Built) -> tuple[Path, Path]:
             raise _open_elsewhere(target, e) from None
     with suppress(OSError):
         (out / UNFINISHED_MANIFEST_FILE).unlink(missing_ok=True)
+    if not built.pdf:
+        with suppress(OSError):
+            stale_pdf.unlink(missing_ok=True)
     with suppress(OSError):
         built.staging.rmdir()
     remove_marker(out)
@@ -896,6 +927,7 @@ def assemble_report(
     allow_partial: bool = False,
     wait: bool = False,
     echo: Callable[[str], None] = print,
+    layout: bool = True,
 ) -> Path | None:
     """The Word report, ``metrics.csv``, the history store and the manifest from the saved
     section results alone: no kernel, no notebook (``selfcheck assemble``; from a notebook's
@@ -917,19 +949,23 @@ def assemble_report(
     config = load_config(params_path)
     with output_lock(config.output_dir, what="assemble", wait=wait, echo=echo) as owner:
         report = _marked(
-            config, owner, echo, lambda: _assemble(config, allow_partial, echo, started_at)
+            config, owner, echo, lambda: _assemble(config, allow_partial, echo, started_at, layout)
         )
     echo(f"报告已生成：{report}（共 {time.perf_counter() - started:.1f} 秒，未运行任何笔记本）")
     return report
 
 
 def _assemble(
-    config: Config, allow_partial: bool, echo: Callable[[str], None], started_at: str
+    config: Config,
+    allow_partial: bool,
+    echo: Callable[[str], None],
+    started_at: str,
+    layout: bool = True,
 ) -> Path:
     from selfcheck.quality import load_quality
 
     t = time.perf_counter()
-    built = build(config)
+    built = build(config, layout=layout)
     failed = [r for r in built.results if r.status == "failed"]
     if failed and not allow_partial:
         shutil.rmtree(built.staging, ignore_errors=True)
@@ -954,6 +990,7 @@ def _assemble(
             + "（run_manifest.json 中 origin 为 interactive）"
         )
     timings = {"assemble": round(time.perf_counter() - t, 3)}
+    timings["layout"] = round(built.layout.seconds, 3) if built.layout else 0.0
     _write_manifest(
         config,
         [],
@@ -969,4 +1006,6 @@ def _assemble(
     stats = built.stats
     if getattr(stats, "illegal_chars_removed", 0):
         echo(f"提示：文本中有 {stats.illegal_chars_removed} 个 Word 不支持的控制字符，已删除。")
+    if built.layout and built.layout.message:
+        echo(f"提示：{built.layout.message}")
     return report_path

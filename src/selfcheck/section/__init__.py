@@ -284,6 +284,7 @@ class Section:
         kinds: Mapping[str, str] | None = None,
         decimals: Mapping[str, int] | None = None,
         widths: Mapping[str, float] | None = None,
+        label: str | None = None,
     ) -> Table:
         """A table: ``sec.table(caption, df)`` or ``sec.table(caption, columns, rows)``.
 
@@ -291,22 +292,35 @@ class Section:
         ``number`` with one decimal, text → ``text``, a 状态/status column of 达标/未达标 →
         ``status``); ``kinds={"达标率": "rate"}``, ``decimals={"均值": 2}`` and
         ``widths={"指标": 0.3}`` override them per column. A named index is kept as the
-        first column. A wrong argument raises :class:`SectionError` and adds nothing.
+        first column. ``label``: the name a paragraph refers to it by (``[[表:label]]``;
+        without one, by its caption). A wrong argument raises :class:`SectionError` and
+        adds nothing.
         """
+        self._check_label(label)
         block = build_table(caption, columns, rows, note, kinds=kinds, decimals=decimals,
                             widths=widths, section=self.definition.id)  # fmt: skip
+        if label is not None:
+            block = replace(block, label=label)
         block = _localise_table(block, self.period)
         self._add(block)
         _show_html(table_html(block))
         return block
 
     def figure(
-        self, fig: Any, caption: str, note: str | None = None, width_cm: float = 15.0
+        self,
+        fig: Any,
+        caption: str,
+        note: str | None = None,
+        width_cm: float = 15.0,
+        *,
+        label: str | None = None,
     ) -> Figure:
         """A figure: any matplotlib figure (or an Axes, or a seaborn grid); laid out so
-        that nothing is cut and saved at the report's resolution."""
+        that nothing is cut and saved at the report's resolution. ``label``: the name a
+        paragraph refers to it by (``[[图:label]]``; without one, by its caption)."""
         import matplotlib.pyplot as plt
 
+        self._check_label(label)
         _check_text("图题 caption", caption)
         if note is not None:
             _check_text("图注 note", note)
@@ -320,13 +334,23 @@ class Section:
         png = charts.render(figure)
         plt.close(figure)
         name = f"pending-{next(self._pending):03d}.png"  # named by its place at save()
-        block = Figure(caption, name, float(width_cm), note)
+        block = Figure(caption, name, float(width_cm), note, label)
         entry = self._entry()
         entry.blocks.append(block)
         entry.images[name] = png
         self._sync()
         _show_image(png, caption)
         return block
+
+    def _check_label(self, label: str | None) -> None:
+        if label is None:
+            return
+        if not isinstance(label, str) or not label.strip() or any(c in label for c in "[]"):
+            raise SectionError(
+                f"label 应为不含方括号的非空文字，收到 {label!r} "
+                "(a label is non-empty text without brackets)",
+                section=self.definition.id,
+            )
 
     def warn(self, message: str) -> None:
         """A warning for the run log (and shown here); it does not go into the report."""

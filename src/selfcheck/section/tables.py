@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from selfcheck.blocks import COLUMN_KINDS, Column, Paragraph, Table
+from selfcheck.blocks import COLUMN_KINDS, Column, Paragraph, Table, plain_refs
 from selfcheck.errors import SectionError
 from selfcheck.metrics.base import STATUS_MISSED
 from selfcheck.word.format import TextCleaner, format_cell
@@ -242,7 +242,8 @@ def _as_figure(fig: Any):
 # -- HTML shown in the notebook ---------------------------------------------------------
 def _paragraph_html(block: Paragraph) -> str:
     css = {"note": "color:#666;font-size:90%", "quote": "margin-left:2em;font-style:italic"}
-    return f'<p style="{css.get(block.style, "")}">{html.escape(block.text)}</p>'
+    text = html.escape(plain_refs(block.text))
+    return f'<p style="{css.get(block.style, "")}">{text}</p>'
 
 
 def cell_html(v: Any, col: Column) -> str:

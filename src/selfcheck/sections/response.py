@@ -167,6 +167,7 @@ def online_text(sec: Section) -> Paragraph:
     notice = m["online.offhours_notice_rate"]
     if notice.has_value:
         text += f"非工作时间回复的标注率为{fmt.value(notice.value, 'rate')}。"
+    text += "各项指标见[[表?:在线服务响应指标]]，各时段超时率见[[图?:online]]。"
     return sec.narrative("online", text)
 
 
@@ -201,7 +202,10 @@ def online_chart(sec: Section, size: tuple[float, float] = CHART_SIZE) -> Figure
     ax.set_ylabel("超时率（%）")
     ax.set_ylim(0, max([*values, *[t for t in targets if t is not None]]) * 1.3)
     return sec.figure(
-        fig, "在线人工请求超时率（按时段）", note="注：红色为未达到目标，虚线为目标值。"
+        fig,
+        "在线人工请求超时率（按时段）",
+        note="注：红色为未达到目标，虚线为目标值。",
+        label="online",
     )
 
 
@@ -246,6 +250,7 @@ def phone_text(sec: Section) -> Paragraph:
     change = fmt.change_phrase(sl)
     if change:
         text += f"{sl.name}{change}。"
+    text += "各项指标见[[表?:电话服务响应指标]]。每日接通率走势如[[图?:phone_daily]]所示。"
     return sec.narrative("phone", text)
 
 
@@ -281,6 +286,7 @@ def phone_daily_chart(sec: Section, size: tuple[float, float] = CHART_SIZE) -> F
         fig,
         f"每日{fmt.number(th.service_level_seconds, 0)}秒接通率",
         note="注：虚线为目标值，红点为未达到目标的日期。",
+        label="phone_daily",
     )
 
 
@@ -359,6 +365,7 @@ def onsite_text(sec: Section) -> Paragraph:
         text += f"郊区紧急服务的预计到达时间告知率为{fmt.value(eta.value, 'rate')}。"
     if comp.has_value:
         text += f"常规服务超时后的补偿执行率为{fmt.value(comp.value, 'rate')}。"
+    text += "各项指标见[[表?:现场服务响应指标]]，按服务类型和区域的到场超时率见[[图?:onsite]]。"
     return sec.narrative("onsite", text)
 
 
@@ -414,6 +421,7 @@ def onsite_chart(sec: Section, size: tuple[float, float] = CHART_SIZE) -> Figure
         fig,
         "现场服务到场超时率（按服务类型和区域）",
         note="注：虚线为该服务类型的目标值，红色为高于目标。",
+        label="onsite",
     )
 
 

@@ -91,6 +91,7 @@ def overview_text(sec: Section) -> Paragraph:
     if tally.evaluated:
         text += f"本节共计算{tally.counts()}。"
         text += tally.shortfall_list() or "满意度和投诉处理各项指标均达到目标。"
+    text += "近五个季度的主要指标走势见[[图?:近五个季度满意度与投诉主要指标]]。"
     return sec.narrative("overview", text)
 
 

@@ -5,11 +5,13 @@ Layout of the document (three Word sections):
 1. cover — organisation, title, period, reporting unit, date, confidentiality line;
    no header, no footer;
 2. table of contents — a real ``TOC`` field whose result is already filled in (one
-   paragraph per heading, hyperlinked to a bookmark on the heading, page numbers left
-   to Word's update since they need layout); header with the report title, page
-   numbers in upper-case Roman;
+   paragraph per heading, hyperlinked to a bookmark on the heading; the page numbers
+   need a layout: :mod:`selfcheck.word.layout` writes them in where LibreOffice is
+   installed, else Word's update does); header with the report title, page numbers in
+   upper-case Roman;
 3. body — the sections in report order, numbered 一、/（一）/1. as literal text;
-   header with the report title, footer 「第 X 页」 counting from 1.
+   header with the report title, footer 「第 X 页」 counting from 1. A paragraph's
+   ``[[表:label]]`` / ``[[图:label]]`` becomes a REF field to its caption's number.
 
 Every style used carries an explicit East-Asian font and ``zh-CN`` language, and every
 run carries explicit ascii/hAnsi/eastAsia/cs fonts, so Word, WPS and LibreOffice never
@@ -25,6 +27,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -47,7 +50,17 @@ from docx.shared import Cm, Length
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
-from selfcheck.blocks import NUMERIC_KINDS, Figure, Heading, Paragraph, Table
+from selfcheck.blocks import (
+    NUMERIC_KINDS,
+    REF_KINDS,
+    REF_MARKER,
+    Block,
+    Figure,
+    Heading,
+    Paragraph,
+    SectionResult,
+    Table,
+)
 from selfcheck.errors import ReportError, SelfcheckError
 from selfcheck.report import Report, SectionEntry
 from selfcheck.word.fields import (
@@ -141,7 +154,7 @@ def write_docx(report: Report, target: Path, *, template: Path | None = None) ->
         raise
     except Exception as exc:  # a bug or an unexpected input: say what, keep the cause
         raise ReportError(f"Word 报告生成失败 (could not build the Word report): {exc!r}") from exc
-    _atomic_write(target, data)
+    atomic_write(target, data)
     return writer.stats()
 
 
@@ -444,6 +457,11 @@ class _Writer:
         self.toc: list[_TocEntry] = []
         self.n_tables = self.n_figures = self.n_headings = 0
         self._bookmarks = 0
+        self._refs_made = 0
+        # this section's cross-reference targets: (kind, label) → [(bookmark, 「表 4-2」)]
+        self._targets: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._marks: dict[int, str] = {}  # block index → bookmark on its caption number
+        self._result: SectionResult | None = None
         self._cell_protos: dict[
             tuple[int, str | None, str], tuple[BaseOxmlElement, BaseOxmlElement]
         ] = {}
@@ -476,7 +494,7 @@ class _Writer:
         self._properties()
         buffer = io.BytesIO()
         self.doc.save(buffer)
-        return _repack(buffer.getvalue())
+        return repack(buffer.getvalue())
 
     @property
     def _body(self) -> BaseOxmlElement:
@@ -603,6 +621,7 @@ class _Writer:
             return
         counts = [0, 0, 0]  # （一） / 1. / （1） within this section
         n_tables = n_figures = 0
+        self._plan_refs(position, result)
         for i, block in enumerate(result.blocks):
             if i and isinstance(result.blocks[i - 1], Table) and isinstance(block, Paragraph):
                 self._gap()  # text straight after a table would touch its last row
@@ -618,13 +637,97 @@ class _Writer:
                 self._paragraph(block)
             elif isinstance(block, Table):
                 n_tables += 1
-                self._table(block, position, n_tables)
+                self._table(block, position, n_tables, self._marks.get(i))
             elif isinstance(block, Figure):
                 n_figures += 1
-                self._figure(block, entry.folder, position, n_figures)
+                self._figure(block, entry.folder, position, n_figures, self._marks.get(i))
             else:  # not a block the writer knows: make it visible rather than drop it
                 log.warning("section %s: unknown block %r", result.section_id, block)
                 self._text("body", f"【无法显示的内容：{type(block).__name__}】", color=RED)
+
+    # -- cross-references --------------------------------------------------------------
+    def _plan_refs(self, position: int, result: SectionResult) -> None:
+        """The section's tables and figures that its paragraphs refer to (``[[表:label]]``):
+        each gets a bookmark on its caption's label and number, 「表 4-2」."""
+        self._result = result
+        self._targets, self._marks = {}, {}
+        wanted = {
+            (REF_KINDS[m.group(1)], m.group(3))
+            for b in result.blocks
+            if isinstance(b, Paragraph)
+            for m in REF_MARKER.finditer(b.text)
+        }
+        if not wanted:
+            return
+        numbers = {"table": 0, "figure": 0}
+        for i, block in enumerate(result.blocks):
+            kind = _ref_kind(block)
+            if kind is None:
+                continue
+            numbers[kind] += 1
+            label = block.ref_label  # type: ignore[union-attr]
+            if (kind, label) not in wanted:
+                continue
+            self._refs_made += 1
+            name = f"_Ref{self._refs_made:09d}"
+            self._marks[i] = name
+            shown = f"{'表' if kind == 'table' else '图'} {position}-{numbers[kind]}"
+            self._targets.setdefault((kind, label), []).append((name, shown))
+
+    def _drop_unresolved(self, line: str) -> str:
+        """The line without the sentences whose optional reference (``[[表?:…]]``) has no
+        target in this section."""
+        kept = []
+        for sentence in re.findall(r"[^。！？]*[。！？]?", line):
+            missing = [
+                m.group(3)
+                for m in REF_MARKER.finditer(sentence)
+                if m.group(2) and (REF_KINDS[m.group(1)], m.group(3)) not in self._targets
+            ]
+            if missing:
+                section = self._result.section_id if self._result else "?"
+                log.info("section %s: sentence referring to %s left out", section, missing)
+            else:
+                kept.append(sentence)
+        return "".join(kept).strip()
+
+    def _resolve(self, kind_zh: str, label: str) -> tuple[str, str]:
+        result = self._result
+        assert result is not None
+        kind = REF_KINDS[kind_zh]
+        found = self._targets.get((kind, label), [])
+        what = "表格" if kind == "table" else "图"
+        if len(found) != 1:
+            problem = "不存在" if not found else f"有 {len(found)} 个同名的"
+            raise ReportError(
+                f"章节「{result.title}」（{result.section_id}）的段落引用了{what}「{label}」，"
+                f"但本章{problem}{what}标签或标题为「{label}」。请检查 [[{kind_zh}:{label}]] "
+                f"是否写对，或在 sec.{kind}(..., label=…) 中给出唯一的标签 "
+                f"(section {result.section_id}: reference to {'an unknown' if not found else 'an ambiguous'} "
+                f"{kind} label {label!r})"
+            )
+        return found[0]
+
+    def _line(self, role: str, line: str) -> None:
+        """One paragraph; its [[表:…]] / [[图:…]] markers become REF fields showing
+        「表 4-2」 (the cached result Word, WPS and LibreOffice show)."""
+        if REF_MARKER.search(line) is None:
+            self._text(role, line)
+            return
+        line = self._drop_unresolved(line)
+        if not line:
+            return
+        fonts = self.styles.fonts(role)
+        p = self._para(role)
+        end = 0
+        for m in REF_MARKER.finditer(line):
+            if m.start() > end:
+                p.append(make_run(line[end : m.start()], fonts))
+            name, shown = self._resolve(m.group(1), m.group(3))
+            p.extend(field(f"REF {name} \\h", shown, fonts))
+            end = m.end()
+        if end < len(line):
+            p.append(make_run(line[end:], fonts))
 
     def _gap(self) -> None:
         p = self._para("body")
@@ -638,7 +741,7 @@ class _Writer:
         if role == "note" and lines and not lines[0].startswith("注"):
             lines[0] = "注：" + lines[0]
         for line in lines:  # one paragraph per line: each gets its first-line indent
-            self._text(role, line)
+            self._line(role, line)
 
     def _note(self, text: str | None) -> None:
         if text is None:
@@ -647,18 +750,27 @@ class _Writer:
         if cleaned:
             self._text("note", cleaned if cleaned.startswith("注") else "注：" + cleaned)
 
-    def _caption(self, label: str, seq: str, section_no: int, number: int, text: str) -> None:
+    def _caption(
+        self, label: str, seq: str, section_no: int, number: int, text: str, mark: str | None
+    ) -> None:
         fonts = self.styles.fonts("caption")
         p = self._para("caption", keep_next=label == "表")
+        start = end = None
+        if mark:  # a cross-reference's target: the label and number, 「表 4-2」
+            self._bookmarks += 1
+            start, end = bookmark(self._bookmarks, mark)
+            p.append(start)
         p.append(make_run(f"{label} {section_no}-", fonts))
         p.extend(field(f"SEQ {seq}_{section_no} \\* ARABIC", str(number), fonts))
+        if end is not None:
+            p.append(end)
         caption = self.clean.line(text)
         if caption:
             p.append(make_run(" " + caption, fonts))
 
-    def _table(self, block: Table, section_no: int, number: int) -> None:
+    def _table(self, block: Table, section_no: int, number: int, mark: str | None = None) -> None:
         self.n_tables += 1
-        self._caption("表", "Table", section_no, number, block.caption)
+        self._caption("表", "Table", section_no, number, block.caption, mark)
         columns = block.columns
         if not columns:
             self._text("table_text", NO_DATA, bold=None)
@@ -765,7 +877,9 @@ class _Writer:
         p.insert(0, pPr)
         p.append(make_run(text, fonts, bold=bold, color=color))
 
-    def _figure(self, block: Figure, folder: Path, section_no: int, number: int) -> None:
+    def _figure(
+        self, block: Figure, folder: Path, section_no: int, number: int, mark: str | None = None
+    ) -> None:
         self.n_figures += 1
         path = Path(folder) / block.path
         width = Cm(block.width_cm) if block.width_cm and block.width_cm > 0 else TEXT_WIDTH
@@ -786,7 +900,7 @@ class _Writer:
                     color=RED,
                 )
             )
-        self._caption("图", "Figure", section_no, number, block.caption)
+        self._caption("图", "Figure", section_no, number, block.caption, mark)
         self._note(block.note)
 
     # -- page setup, headers and footers ------------------------------------------------
@@ -866,6 +980,14 @@ def _open(template: Path | None) -> DocxDocument:
         ) from exc
 
 
+def _ref_kind(block: Block) -> str | None:
+    if isinstance(block, Table):
+        return "table"
+    if isinstance(block, Figure):
+        return "figure"
+    return None
+
+
 def _detached_paragraph(style_id: str) -> BaseOxmlElement:
     p = OxmlElement("w:p")
     p.get_or_add_pPr().style = style_id
@@ -924,7 +1046,7 @@ def _column_widths(headers: list[str], cells: list[list[CellText]]) -> list[int]
     return widths
 
 
-def _repack(data: bytes) -> bytes:
+def repack(data: bytes) -> bytes:
     """The same package with stable entry order, fixed timestamps and compression."""
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         entries = {name: source.read(name) for name in source.namelist()}
@@ -948,7 +1070,7 @@ def _locked(target: Path) -> str:
     )
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``target``, then move it into place."""
     folder = target.parent
     try:

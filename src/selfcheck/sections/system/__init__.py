@@ -219,7 +219,7 @@ def standards_table(sec: Section, *, caption: str = "服务标准体系建设情
     """The analyst's facts on standards with their source (nothing without any)."""
     chosen = standard_facts(load_facts(sec.config.params_path, sec.period))
     if chosen:
-        sec.table(caption, FACT_COLUMNS, fact_rows(chosen))
+        sec.table(caption, FACT_COLUMNS, fact_rows(chosen), label="standards")
 
 
 def systems(sec: Section) -> None:

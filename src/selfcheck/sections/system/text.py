@@ -205,7 +205,7 @@ def standards(sec: Section) -> tuple[str, str | None]:
     text = (
         "根据分析人员提供并注明来源的材料，本季度服务标准体系建设情况如下："
         + "；".join(_fact_phrase(f) for f in chosen)
-        + "。各项材料的来源见下表。"
+        + "。各项材料的来源见[[表?:standards]]。"
     )
     return text, None
 
