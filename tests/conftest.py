@@ -30,6 +30,8 @@ def write_params(folder: Path, data_root: Path, **extra: str) -> Path:
         f"standards: {(ROOT / 'params' / 'standards.yaml').as_posix()}",
         f"output_dir: {(folder / 'outputs').as_posix()}/{{period}}",
     ]
+    # the LibreOffice layout pass costs seconds a run: on only where a test asks for it
+    extra.setdefault("layout", "off")
     lines += [f"{k}: {v}" for k, v in extra.items()]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{PERIOD}.yaml"
@@ -79,7 +81,7 @@ def sample_params(sample_root, tmp_path_factory) -> Path:
     (folder / "2026Q3_measures.yaml").write_text(MEASURES_Q3, encoding="utf-8")
     (folder / "2026Q2_measures.yaml").write_text(MEASURES_Q2, encoding="utf-8")
     (folder / "2026Q3_texts.yaml").write_text(TEXTS_Q3, encoding="utf-8")
-    return write_params(folder, sample_root)
+    return write_params(folder, sample_root, layout="libreoffice")  # the render tests read its PDF
 
 
 @pytest.fixture(scope="session")

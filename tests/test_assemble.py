@@ -107,7 +107,7 @@ def test_assemble_rebuilds_the_same_report_without_kernels_or_notebook_machinery
 
 @pytest.mark.parametrize("engine", ["selfcheck", "papermill"])
 def test_the_kernels_of_a_run_are_marked_as_a_batch_run(ws, engine):
-    path = ws.notebooks / "09_appendix.ipynb"
+    path = ws.notebooks / "10_appendix.ipynb"
     original = path.read_bytes()
     nb = nbformat.read(path, as_version=4)
     check = f"import os\nassert os.environ.get({RUN_ENV!r}) == '1', dict(os.environ)"
@@ -153,7 +153,7 @@ def run_cells_like_jupyterlab(ws: Workspace, notebook: str, monkeypatch) -> None
 
 
 def test_assemble_names_the_sections_saved_in_jupyterlab(ws, monkeypatch):
-    run_cells_like_jupyterlab(ws, "09_appendix.ipynb", monkeypatch)
+    run_cells_like_jupyterlab(ws, "10_appendix.ipynb", monkeypatch)
     saved = ws.load("appendix")
     if "origin" not in saved:  # results saved before they told their origin
         saved |= {"origin": "interactive", "saved_at": datetime.now().isoformat()}
@@ -180,13 +180,13 @@ def test_only_stops_over_jupyterlab_work_not_saved_in_its_notebook(ws):
     message = str(e.value)
     assert "04_response.ipynb" in message and "Ctrl+S" in message and "--force" in message
     # the appendix (saved from JupyterLab above) is re-run after response: named too
-    assert "09_appendix.ipynb" in message
+    assert "10_appendix.ipynb" in message
     assert ws.load("response")["origin"] == "interactive"  # nothing ran, nothing replaced
     assert (ws.out / REPORT).read_bytes() == report and not (ws.out / MARKER_FILE).exists()
 
     # saved in JupyterLab afterwards: the run goes ahead and says what it replaces
     os.utime(notebook, None)
-    os.utime(ws.notebooks / "09_appendix.ipynb", None)
+    os.utime(ws.notebooks / "10_appendix.ipynb", None)
     said.clear()
     run(ws.params, only="response", echo=said.append)
     assert any("JupyterLab" in line and "04_response.ipynb" in line for line in said), said

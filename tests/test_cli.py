@@ -7,7 +7,7 @@ from selfcheck.cli import main
 def test_sections_lists_the_registry(capsys):
     assert main(["sections"]) == 0
     out = capsys.readouterr().out
-    assert "response" in out and "服务响应速度" in out and "09_appendix.ipynb" in out
+    assert "response" in out and "服务响应速度" in out and "10_appendix.ipynb" in out
 
 
 def test_params_error_is_a_message_not_a_traceback(tmp_path, capsys):

@@ -150,7 +150,8 @@ def test_shipped_analyst_examples_are_valid():
 
     params = ROOT / "params" / "2026Q3.yaml"
     q3 = load_measures(params, Period.parse("2026Q3"))
-    assert len(q3.measures) == 8 and q3.problems[0].severity == "较重"
+    assert len(q3.measures) == 11 and q3.problems[0].severity == "较重"
+    assert [m.problem for m in q3.measures[-3:]] == ["S02", "Q09", "F05"]  # checklist items
     assert load_measures(params, Period.parse("2026Q2")).measures[1].status == "已延期"
     assert len(load_facts(params, Period.parse("2026Q3")).facts) == 6
 

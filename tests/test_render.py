@@ -124,7 +124,7 @@ def _copy_outputs(result, tmp_path: Path, sample_root: Path) -> Path:
     from conftest import write_params
 
     shutil.copytree(result.output_dir, tmp_path / "outputs" / result.period)
-    return write_params(tmp_path, sample_root)
+    return write_params(tmp_path, sample_root, layout="libreoffice")
 
 
 def test_assemble_without_libreoffice(result, sample_root, tmp_path, monkeypatch):

@@ -254,6 +254,12 @@ class ParamsModel(_Model):
         description="目录页码：libreoffice 用 LibreOffice 排版一次并填入页码；off 不排版（页码留待 Word 更新，不出 PDF）",
     )
     pdf: bool = Field(True, description="排版时在 .docx 旁另存同名 PDF（需 LibreOffice）")
+
+    @field_validator("layout", mode="before")
+    @classmethod
+    def _layout_off(cls, v: Any) -> Any:
+        """``layout: off`` unquoted is YAML's false: it means off."""
+        return "off" if v is False else v
     output_dir: str = Field("../outputs/{period}", description="输出目录")
     scope: ScopeModel = Field(
         default_factory=ScopeModel,

@@ -20,7 +20,7 @@ HEADINGS = ["指标口径", "参数取值", "数据来源与质量", "运行记�
 
 
 def _run(params: Path):
-    path = ROOT / "notebooks" / "09_appendix.ipynb"
+    path = ROOT / "notebooks" / "10_appendix.ipynb"
     nb = nbformat.read(path, as_version=4)
     fill_missing_results(params)  # the first-phase sections not made by hand: empty
     scope: dict = {"period": PERIOD, "params_path": str(params)}

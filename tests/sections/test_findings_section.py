@@ -54,7 +54,7 @@ def _blocks(sec, kind) -> list:
 
 
 def test_findings_ranked_with_a_heading_per_level_that_has_problems(params):
-    sec = _run("07_findings.ipynb", params)
+    sec = _run("08_findings.ipynb", params)
     assert [type(b).__name__ for b in sec.result.blocks] == [
         "Paragraph", "Table", "Heading", "Paragraph", "Heading", "Paragraph", "Paragraph"
     ]  # fmt: skip
@@ -87,7 +87,7 @@ def test_findings_options(params):
 
 
 def test_measures_current_missing_and_follow_up(params):
-    sec = _run("08_measures.ipynb", params)
+    sec = _run("09_measures.ipynb", params)
     paragraphs = [p.text for p in _blocks(sec, Paragraph)]
     assert paragraphs[0] == (
         "针对本期发现的3个问题，逐项分析原因并制定整改措施，明确责任部门和完成时限，"
@@ -115,7 +115,7 @@ def test_measures_without_last_periods_measures(params, tmp_path, sample_root):
     other = write_params(tmp_path, sample_root)
     result = SectionResult("response", "服务响应速度", 4, PERIOD, metrics=list(METRICS))
     result.save(tmp_path / "outputs" / PERIOD / "sections" / "response")
-    sec = _run("08_measures.ipynb", other)
+    sec = _run("09_measures.ipynb", other)
     assert len(_blocks(sec, Table)) == 1  # no follow-up table
     assert "2026年第2季度未登记整改措施，本期无需跟踪。" in [
         p.text for p in _blocks(sec, Paragraph)

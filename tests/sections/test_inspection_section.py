@@ -151,7 +151,7 @@ def test_inspection_section_counts_per_area(params):
 
 
 def test_checklist_findings_are_ranked_problems_and_need_a_measure(params):
-    sec = _run("07_findings.ipynb", params)
+    sec = _run("08_findings.ipynb", params)
     overview = _blocks(sec, Paragraph)[0].text
     assert "其中由指标数据发现1个、对照自查清单检查发现2个、分析人员补充0个" in overview
     table = _blocks(sec, Table)[0]
@@ -166,10 +166,30 @@ def test_checklist_findings_are_ranked_problems_and_need_a_measure(params):
     assert ("服务礼仪检查不符合：抽查20通录音，5通未使用规范开场白"
             "（检查项 Q2：规范用语执行到位）。") in texts  # fmt: skip
 
-    measures = _run("08_measures.ipynb", params)
+    measures = _run("09_measures.ipynb", params)
     warnings = "\n".join(measures.result.warnings)
     assert "未达标问题没有整改措施：培训情况检查基本符合（S1）" in warnings
     assert "Q2" not in warnings
     follow = next(t for t in _blocks(measures, Table) if t.caption.endswith("整改措施落实情况"))
     assert list(follow.rows[0]) == ["培训情况（检查项 S1）", "补齐培训。", "培训组", "2026年9月30日",
                                     "已完成", "本期检查基本符合"]  # fmt: skip
+
+
+def test_a_metric_decided_item_out_of_scope_does_not_apply(params, tmp_path):
+    """With calls declared not applicable, Q1 (decided by a phone metric) is 不适用, not 不符合."""
+    text = (
+        params.read_text(encoding="utf-8")
+        + "scope:\n  not_applicable:\n    calls: 本中心不设电话渠道\n"
+    )
+    other = params.parent / "2026Q3_nocalls.yaml"
+    other.write_text(text.replace("period: 2026Q3", "period: 2026Q3"), encoding="utf-8")
+    import shutil
+
+    folder = tmp_path / "p"
+    shutil.copytree(params.parent, folder, ignore=shutil.ignore_patterns("outputs"))
+    (folder / "2026Q3.yaml").write_text(text, encoding="utf-8")
+    result = SectionResult("response", "服务响应速度", 4, PERIOD, metrics=list(METRICS))
+    result.save(params.parent / "outputs" / PERIOD / "sections" / "response")
+    sec = _run("07_inspection.ipynb", folder / "2026Q3.yaml")
+    areas = _blocks(sec, Table)[0]
+    assert list(areas.rows[0]) == ["服务质量", 2, 0, 0, 1, 1, 0, 0.0]  # Q1 不适用, Q2 不符合

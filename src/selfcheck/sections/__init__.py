@@ -48,9 +48,9 @@ SECTIONS: tuple[SectionDef, ...] = tuple(
             ),
             SectionDef("quality", "服务质量检查", "06_quality.ipynb", 6, datasets=("qa_reviews",)),
             SectionDef("inspection", "自查工作开展情况", "07_inspection.ipynb", 7, after_all=True),
-            SectionDef("findings", "存在的问题", "07_findings.ipynb", 8, after_all=True),
-            SectionDef("measures", "原因分析与整改措施", "08_measures.ipynb", 9, after_all=True),
-            SectionDef("appendix", "附录", "09_appendix.ipynb", 10, after_all=True),
+            SectionDef("findings", "存在的问题", "08_findings.ipynb", 8, after_all=True),
+            SectionDef("measures", "原因分析与整改措施", "09_measures.ipynb", 9, after_all=True),
+            SectionDef("appendix", "附录", "10_appendix.ipynb", 10, after_all=True),
         ),
         key=lambda s: s.order,
     )

@@ -109,8 +109,13 @@ def inspection_of(sec: Section) -> Figures:
     else:
         entries = [Entry(i, 0, None, None, None, None, None, i.decided_by_metrics)
                    for i in checklist.items]  # fmt: skip
+    scope = sec.scope
     for n, e in enumerate(entries):
-        if e.item.decided_by_metrics:
+        if e.item.decided_by_metrics and not any(map(scope.includes_metric, e.item.metrics)):
+            # every metric of the item is about what the centre does not have (scope:)
+            entries[n] = replace(e, conclusion=NOT_APPLICABLE, description=None,
+                                 source="不在本次自查范围内", decided_by_metrics=True)  # fmt: skip
+        elif e.item.decided_by_metrics:
             d = decide(e.item, metrics)
             source = e.source or "本期报告指标"
             entries[n] = replace(e, conclusion=d.conclusion, description=d.description,
