@@ -260,6 +260,7 @@ class ParamsModel(_Model):
     def _layout_off(cls, v: Any) -> Any:
         """``layout: off`` unquoted is YAML's false: it means off."""
         return "off" if v is False else v
+
     output_dir: str = Field("../outputs/{period}", description="输出目录")
     scope: ScopeModel = Field(
         default_factory=ScopeModel,
