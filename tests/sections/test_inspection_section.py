@@ -193,3 +193,12 @@ def test_a_metric_decided_item_out_of_scope_does_not_apply(params, tmp_path):
     sec = _run("07_inspection.ipynb", folder / "2026Q3.yaml")
     areas = _blocks(sec, Table)[0]
     assert list(areas.rows[0]) == ["服务质量", 2, 0, 0, 1, 1, 0, 0.0]  # Q1 不适用, Q2 不符合
+
+
+def test_without_a_workbook_the_section_is_left_out(sample_root, tmp_path):
+    params = write_params(tmp_path / "none", sample_root)
+    result = SectionResult("response", "服务响应速度", 4, PERIOD, metrics=list(METRICS))
+    result.save(tmp_path / "none" / "outputs" / PERIOD / "sections" / "response")
+    sec = _run("07_inspection.ipynb", params)
+    saved = SectionResult.load(tmp_path / "none" / "outputs" / PERIOD / "sections" / "inspection")
+    assert saved.blocks == [] and not sec.in_scope

@@ -133,6 +133,7 @@ class Section:
         self._pending = count(1)
         self._texts_cache = None
         self._scope: Scope | None = None
+        self._left_out: str | None = None  # leave_out(reason): nothing of it this period
         _cells.watch(self)
         if self.result.origin == "interactive":
             charts.show_inline()  # plt.show() displays in JupyterLab; batch runs stay headless
@@ -156,9 +157,17 @@ class Section:
     @property
     def in_scope(self) -> bool:
         """Whether any dataset this section reports on is covered (sections without
-        datasets of their own always are)."""
+        datasets of their own always are), and the section was not left out
+        (:meth:`leave_out`)."""
+        if self._left_out:
+            return False
         datasets = self.definition.datasets
         return not datasets or self.scope.includes_any(datasets)
+
+    def leave_out(self, reason: str) -> None:
+        """This period's report has nothing of this section (e.g. no checklist was filled in):
+        its saved result is empty and the report leaves it out, numbers closing up."""
+        self._left_out = reason
 
     def has_period(self, period: Period) -> bool:
         return self.store.has_period(period)
@@ -437,7 +446,8 @@ class Section:
         self.result.seconds, self.result.saved_at = result.seconds, result.saved_at
         self._entries = {k: self._entries[k] for k in keys}  # notebook order from now on
         self._sync()
-        left_out = "" if self.in_scope else "；本节的数据均不在本次自查范围内，报告中略去本节"
+        why = self._left_out or "本节的数据均不在本次自查范围内"
+        left_out = "" if self.in_scope else f"；{why}，报告中略去本节"
         _show_html(
             f"<p style='color:#2F5597'>已保存本节结果：{html.escape(str(path))}"
             f"（{len(result.blocks)} 个内容块，{len(result.metrics)} 项指标{left_out}）</p>"

@@ -3,8 +3,8 @@
 ``compute(sec)`` reads the period's checklist workbook (``<period>_checklist.xlsx``, written
 by ``selfcheck checklist``; strictly, see :mod:`selfcheck.checklist.workbook`) and decides
 the metric-decided items again from the figures the other sections saved (the figures
-win over what the workbook holds). Without a workbook the metric-decided items are still
-decided and every other item is counted as not inspected. Block functions: the overview
+win over what the workbook holds). Without a workbook for the period the section is left
+out of the report (its cells still show what the figures decide). Block functions: the overview
 (scope, period, methods, inspectors), the table and chart of conclusions per area, the
 items found 不符合 or 基本符合, the follow-up of last period's findings and the items not
 inspected. Headings are written in the notebook.
@@ -134,6 +134,9 @@ def compute(sec: Section) -> pd.DataFrame:
     """Read the checklist once; the frame (conclusions per area) shows it in the notebook."""
     f = inspection_of(sec)
     store(sec, "figures", f)
+    if f.workbook is None:
+        path = workbook_path(sec.config.params_path, sec.period)
+        sec.leave_out(f"本期未填写自查检查表（{path.name}，由 selfcheck checklist 生成）")
     counts = f.counts()
     frame = pd.DataFrame.from_dict(counts, orient="index")[list(STATES)]
     frame["符合率"] = [conformity(c) for c in counts.values()]
