@@ -267,3 +267,20 @@ def test_a_half_year_from_months(tmp_path):
     q = record_quality(config)["tickets"]
     assert (q.rows_read, q.rows_kept, q.excluded) == (7, 6, {SUPERSEDED: 1})
     assert [p.part for p in q.parts] == [f"2026-0{m}" for m in range(1, 7)]
+
+
+def test_an_incomplete_comparison_year_is_named_in_the_record(tmp_path):
+    data = _tickets_only(tmp_path / "data")
+    for q in ("2025Q3", "2025Q4"):  # the year before: only its second half
+        (data / q).mkdir()
+        (data / q / "tickets.csv").write_text(
+            HEADER + f"P{q[-1]},{q[:4]}-{int(q[-1]) * 3:02d}-01 09:00,phone,L1,,\n",
+            encoding="utf-8",
+        )
+    config = load_config(_params(tmp_path / "params", data, data_from="quarters"))
+    record_quality(config)
+    record = json.loads(quality_path(config).read_text(encoding="utf-8"))
+    assert record["incomplete_comparisons"] == [
+        {"period": "2025", "missing_parts": ["2025Q1", "2025Q2"]}
+    ]
+    assert DataStore(config).get("tickets", Period.parse("2025")) is None

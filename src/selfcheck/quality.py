@@ -47,13 +47,24 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
         record["parts"] = [p.to_dict() for p in parts]
         record["missing_parts"] = [str(p.period) for p in parts if not p.present]
         record["partial_text"] = _partial_text(config.period, parts)
+        # comparison periods with some parts but not all: no comparison, said here
+        record["incomplete_comparisons"] = []
+        for other in _comparisons(config):
+            other_parts = store.part_folders(other)
+            if not store.has_period(other) and any(p.present for p in other_parts):
+                record["incomplete_comparisons"].append(
+                    {
+                        "period": str(other),
+                        "missing_parts": [str(p.period) for p in other_parts if not p.present],
+                    }
+                )
     record["datasets"] = [q.to_dict() for q in quality.values()]
     # every other file of the data folder, with why it is not read
     record["unused_files"] = [u.to_dict() for u in unused]
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
-    for other in dict.fromkeys((config.period.previous(), config.period.year_ago())):
+    for other in _comparisons(config):
         if store.has_period(other):
             try:
                 store.validate(other, rehash=False)
@@ -67,6 +78,11 @@ def _same_source(config: Config, d: dict) -> bool:
     pooled = DataStore(config).pooled(config.period)
     parts = config.params.data_from.parts if pooled else None
     return d.get("data_dir") == str(config.data_dir()) and d.get("data_from") == parts
+
+
+def _comparisons(config: Config) -> list:
+    """The comparison periods: the previous one (环比) and the same one a year ago (同比)."""
+    return list(dict.fromkeys((config.period.previous(), config.period.year_ago())))
 
 
 def load_quality(config: Config) -> dict[str, DatasetQuality]:
