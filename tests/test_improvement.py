@@ -175,6 +175,11 @@ def test_the_annual_report_shows_the_summary(tmp_path):
         "data_dir: ../data/{period}", "data_dir: ../data/{period}\ndata_from: quarters"
     )
     params.write_text(text, encoding="utf-8")
+    # the analyst adds the qualitative effects after the generated paragraph
+    (params.parent / "2026_texts.yaml").write_text(
+        "add:\n  measures.improvement:\n    - 弹性班组启用后，促销周高峰时段的排队投诉明显减少。\n",
+        encoding="utf-8",
+    )
     result = run(params)
 
     def rate(quarter: str) -> float:
@@ -192,9 +197,13 @@ def test_the_annual_report_shows_the_summary(tmp_path):
     row = [c.text for c in tables[0].rows[1].cells]
     assert row[0] == "人工接通率"
     assert row[5] == f"{rate('2026Q1') * 100:.1f}%" and row[6] == f"{rate('2026Q4') * 100:.1f}%"
-    assert FLAG_OVERDUE in row[9]
+    assert row[7] == "持平" and row[9] == f"{FLAG_NOT_IMPROVED}、{FLAG_OVERDUE}"  # 97.6% → 97.6%
     body = "\n".join(p.text for p in document.paragraphs)
     assert "本年度整改措施及成效" in body and "本年度共登记整改措施1项" in body
+    paragraphs = [p.text for p in document.paragraphs]
+    generated = next(i for i, t in enumerate(paragraphs) if t.startswith("本年度共登记整改措施"))
+    assert paragraphs[generated + 1] == "弹性班组启用后，促销周高峰时段的排队投诉明显减少。"
+    assert f"人工接通率与提出时（2026Q1）的{row[5]}持平" in paragraphs[generated]  # 97.6% both
 
 
 def test_a_change_too_small_to_write_is_flat_and_not_an_improvement(tmp_path):

@@ -37,6 +37,7 @@ from selfcheck.period import Period
 from selfcheck.schema import DatasetSpec
 
 SHOWN_IDS = 3  # ids named in the note on records exported twice
+POOL_VERSION = 1  # bump when pooling changes the pooled table or its record (cache key)
 
 
 @dataclass(frozen=True)
@@ -217,14 +218,19 @@ def _pooled_quality(
         for i, rows in per_part.items():
             parts[i].excluded[SUPERSEDED] = rows
         excluded[SUPERSEDED] = len(superseded)
+        # per id, the parts it was exported in (earlier ones, then the one kept)
+        where: dict[str, list[int]] = {}
+        for ident, earlier, later in superseded:
+            where.setdefault(ident, [later]).insert(-1, earlier)
         shown = "、".join(
-            f"{ident}（{got[a][0].period}、{got[b][0].period}）"
-            for ident, a, b in superseded[:SHOWN_IDS]
+            f"{ident}（{'、'.join(str(got[i][0].period) for i in sorted(set(at)))}）"
+            for ident, at in list(where.items())[:SHOWN_IDS]
         )
+        column = spec.column(spec.id_column or "").zh
         notes.append(
-            f"{len(superseded):,} 条记录（同一{spec.column(spec.id_column or '').zh}）出现在多个"
-            f"部分的导出中，例如 {shown}：计为一条记录，保留较后一期导出的行"
-            f" (records exported in two parts are counted once: the later export's row is kept)"
+            f"{len(where):,} 条记录（按{column}）出现在多个部分的导出中，例如 {shown}：每条计为一条"
+            f"记录，保留最后一期导出的行，较早的 {len(superseded):,} 行不计"
+            f" (records exported in several parts are counted once: the last export's row is kept)"
         )
     for part in lacking:
         notes.append(

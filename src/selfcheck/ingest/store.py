@@ -20,7 +20,7 @@ import pandas as pd
 from selfcheck.errors import DataError
 from selfcheck.ingest import cache
 from selfcheck.ingest.columns import DatasetMapping
-from selfcheck.ingest.pool import PartFolder, labels, missing_text, pool
+from selfcheck.ingest.pool import POOL_VERSION, PartFolder, labels, missing_text, pool
 from selfcheck.ingest.read import (
     MAX_BAD_SHARE,
     MAX_OUTSIDE_SHARE,
@@ -382,7 +382,7 @@ class DataStore:
         present = ",".join(str(p.period) for p in self.part_folders(period) if p.present)
         return cache.cache_key(
             dataset=name,
-            period=f"{period} pooled",
+            period=f"{period} pooled v{POOL_VERSION}",
             sha256=hashlib.sha256(f"{inputs}\n{present}".encode()).hexdigest(),
             settings=self._settings(name),
         )
