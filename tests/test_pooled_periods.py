@@ -20,7 +20,14 @@ from selfcheck.ingest.records import OUTSIDE_PERIOD, SUPERSEDED
 from selfcheck.metrics.phone import phone
 from selfcheck.metrics.tickets import tickets
 from selfcheck.period import Period
-from selfcheck.quality import load_quality, partial_text, quality_path, record_quality
+from selfcheck.quality import (
+    load_quality,
+    part_files,
+    partial_text,
+    quality_path,
+    record_quality,
+    source_text,
+)
 from selfcheck.sample import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,3 +291,23 @@ def test_an_incomplete_comparison_year_is_named_in_the_record(tmp_path):
         {"period": "2025", "missing_parts": ["2025Q1", "2025Q2"]}
     ]
     assert DataStore(config).get("tickets", Period.parse("2025")) is None
+
+
+def test_the_source_sentence_and_the_files_for_the_appendix(tmp_path):
+    data = _tickets_only(tmp_path / "data", {q: TICKETS[q] for q in QUARTERS[:3]})
+    params = _params(tmp_path / "p", data, data_from="{parts: quarters, allow_partial: true}")
+    config = load_config(params)
+    quality = record_quality(config)["tickets"]
+    folders = "、".join(f"{q}（{data / q}）" for q in QUARTERS[:3])
+    assert source_text(config) == (
+        f"数据由各季度的数据目录合并（参数 data_from）：{folders}。" + partial_text(config)
+    )
+    assert [(q.part, q.file, q.rows_read) for q in part_files(quality)] == [
+        ("2026Q1", "tickets.csv", 2),
+        ("2026Q2", "tickets.csv", 2),
+        ("2026Q3", "tickets.csv", 1),
+    ]
+    quarter = load_config(_params(tmp_path / "q", data, period="2026Q1"))
+    one = record_quality(quarter)["tickets"]
+    assert source_text(quarter) == f"数据目录：{data / '2026Q1'}。"
+    assert part_files(one) == [one]

@@ -106,6 +106,25 @@ def partial_text(config: Config) -> str:
     return _partial_text(config.period, DataStore(config).part_folders(config.period))
 
 
+def source_text(config: Config) -> str:
+    """Where the period's data come from, for the appendix: ``数据目录：…/data/2026Q3。`` or,
+    pooled from part folders, ``数据由各季度的数据目录合并（参数 data_from）：2026Q1（…/data/2026Q1）、…。``
+    followed, for a partial period, by :func:`partial_text`."""
+    store = DataStore(config)
+    parts = store.part_folders(config.period)
+    if not parts:
+        return f"数据目录：{config.data_dir()}。"
+    kind = {"quarter": "季度", "month": "月份"}[parts[0].period.kind]
+    folders = "、".join(f"{p.period}（{p.folder}）" for p in parts if p.present)
+    return f"数据由各{kind}的数据目录合并（参数 data_from）：{folders}。" + partial_text(config)
+
+
+def part_files(quality: DatasetQuality) -> list[DatasetQuality]:
+    """The records of a dataset's files: each part file's for a pooled period, else its own
+    (for tables with a row per file, e.g. the checksums)."""
+    return list(quality.parts) or [quality]
+
+
 def load_unused_files(config: Config) -> list[UnusedFile]:
     """The files of the period's data folder that were not read, as the record lists them."""
     path = quality_path(config)
