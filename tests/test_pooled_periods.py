@@ -311,3 +311,13 @@ def test_the_source_sentence_and_the_files_for_the_appendix(tmp_path):
     one = record_quality(quarter)["tickets"]
     assert source_text(quarter) == f"数据目录：{data / '2026Q1'}。"
     assert part_files(one) == [one]
+
+
+def test_a_year_without_its_folder_points_at_data_from(tmp_path):
+    data = _tickets_only(tmp_path / "data")
+    config = load_config(_params(tmp_path / "p", data))  # default: one folder, data/2026
+    with pytest.raises(DataError) as e:
+        record_quality(config)
+    assert str(data / "2026") in str(e.value)
+    assert "已有 2026Q1、2026Q2、2026Q3、2026Q4 的数据目录" in str(e.value)
+    assert "data_from: quarters" in str(e.value)

@@ -178,7 +178,7 @@ class DataStore:
         if not folder.is_dir():
             raise DataError(
                 f"数据目录不存在 (data folder not found): {folder}。请检查参数文件中的 data_dir，"
-                f"或先运行 `selfcheck sample --period {period}` 生成示例数据。"
+                f"或先运行 `selfcheck sample --period {period}` 生成示例数据。{self._parts_hint(period)}"
             )
         paths = {n: p for n in DATASETS if (p := find_file(folder, n)) is not None}
         if not paths:
@@ -233,6 +233,23 @@ class DataStore:
             if keep_frames:
                 self._frames[(name, period)] = frame
         return {n: self._quality[(n, period)] for n in names}
+
+    def _parts_hint(self, period: Period) -> str:
+        """A year or half-year without its own folder whose quarter or month folders exist."""
+        if self._parts is not None:
+            return ""
+        for kind, key in (("quarter", "quarters"), ("month", "months")):
+            if PER_YEAR[kind] <= period.per_year:
+                continue
+            there = [p for p in period.parts(kind) if self._dir(p) != self._dir(period)]
+            found = [p for p in there if _has_dataset(self._dir(p))]
+            if found:
+                return (
+                    f"已有 {'、'.join(str(p) for p in found)} 的数据目录：如按这些目录合并编制"
+                    f"{period.title_zh}的报告，请在参数文件中设 data_from: {key}（见 docs/ingest.md）。"
+                    f" (the {kind} folders exist: set data_from: {key} to pool them)"
+                )
+        return ""
 
     def _part_files(self, name: str, period: Period) -> list[tuple[PartFolder, Path]]:
         return [
