@@ -31,7 +31,7 @@ from pydantic import (
 from selfcheck.calendar import WorkCalendar, YearOverride
 from selfcheck.errors import ParamsError
 from selfcheck.metrics.base import Target
-from selfcheck.period import Period, PeriodKind
+from selfcheck.period import PER_YEAR, Period, PeriodKind
 from selfcheck.schema import DATASETS, DatasetSpec
 from selfcheck.thresholds import Thresholds
 
@@ -235,6 +235,36 @@ class ScopeModel(_Model):
         return self
 
 
+PART_KINDS: dict[str, PeriodKind | None] = {
+    "period": None,
+    "quarters": "quarter",
+    "months": "month",
+}
+
+
+class DataFromModel(_Model):
+    """``data_from``: where the rows of a longer period come from (docs/ingest.md)."""
+
+    parts: Literal["period", "quarters", "months"] = Field(
+        "period",
+        description="period：一个目录存放整个期间（默认）；quarters / months：合并各季度 / 各月的目录",
+    )
+    allow_partial: bool = Field(
+        False,
+        description="允许部分期间：缺少的季度 / 月份不报错，在附录与数据质量记录中说明（默认 false）",
+    )
+
+    @property
+    def kind(self) -> PeriodKind | None:
+        """The kind of the part folders (None: one folder for the whole period)."""
+        return PART_KINDS[self.parts]
+
+
+def _data_from_text(v: Any) -> Any:
+    """``data_from: quarters`` is short for ``data_from: {parts: quarters}``."""
+    return {"parts": v} if isinstance(v, str) else v
+
+
 class ParamsModel(_Model):
     period: Annotated[str, BeforeValidator(_period_text)] = Field(
         description="报告期间：2026（年度）、2026H1（半年）、2026Q3（季度）或 2026-07（月）"
@@ -244,6 +274,12 @@ class ParamsModel(_Model):
     report_date: date | None = Field(None, description="报告日期；缺省为期间结束后的第一天")
     confidentiality: str = Field("内部资料　注意保密", description="密级说明（封面）")
     data_dir: str = Field("../data/{period}", description="数据目录，{period} 替换为期间")
+    data_from: Annotated[DataFromModel, BeforeValidator(_data_from_text)] = Field(
+        default_factory=lambda: DataFromModel(),
+        description="较长期间（年度、半年）的数据来源：period 为一个目录存放整个期间（默认）；"
+        "quarters / months 为读取各季度 / 各月的数据目录（data_dir 中的 {period} 逐期替换）并合并，"
+        "见 docs/ingest.md",
+    )
     standards: str = Field("standards.yaml", description="服务标准（目标值）文件")
     checklist: str | None = Field(
         None, description="自查清单定义文件（领域与检查项）；缺省使用随软件提供的默认清单"
@@ -293,6 +329,26 @@ class ParamsModel(_Model):
             return str(Period.parse(v))
         except ParamsError as e:
             raise ValueError(str(e)) from None
+
+    @model_validator(mode="after")
+    def _data_parts(self) -> Any:
+        kind = self.data_from.kind
+        if kind is None:
+            return self
+        period = Period.parse(self.period)
+        if period.per_year > PER_YEAR[kind]:
+            raise ValueError(
+                f"data_from.parts: {self.data_from.parts} 比报告期间 {period}（{period.kind_zh}）"
+                f"更长，不能由它组成；可用 period 或更短的期间 (the parts must not be longer than"
+                f" the period)"
+            )
+        if "{period}" not in self.data_dir:
+            raise ValueError(
+                f"data_from.parts: {self.data_from.parts} 要求 data_dir 含 {{period}}，"
+                f"以便逐期替换为各部分的目录（如 ../data/{{period}}），当前为 {self.data_dir!r}"
+                " (data_dir needs {period} to name each part's folder)"
+            )
+        return self
 
 
 class StandardsModel(_Model):

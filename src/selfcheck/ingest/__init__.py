@@ -12,6 +12,8 @@ Modules, one concern each:
 * :mod:`~selfcheck.ingest.read` — one file → the period's typed rows + quality record;
 * :mod:`~selfcheck.ingest.cache` — the Arrow file cache; :mod:`~selfcheck.ingest.store` —
   :class:`DataStore`, what the runner and the notebooks use.
+* :mod:`~selfcheck.ingest.pool` — a longer period from its quarter or month folders
+  (``data_from``): the part files pooled into one table.
 
 See docs/ingest.md.
 """

@@ -50,6 +50,9 @@ class Stamp:
         st = path.stat()
         return cls(path.name, st.st_size, st.st_mtime_ns)
 
+    def to_dict(self) -> dict:
+        return {"name": self.name, "size": self.size, "mtime_ns": self.mtime_ns}
+
 
 def cache_key(*, dataset: str, period: str, sha256: str, settings: str) -> str:
     text = json.dumps(
@@ -77,13 +80,23 @@ def read_meta(path: Path) -> dict | None:
         return None
 
 
-def write(path: Path, table: pa.Table, *, key: str, stamp: Stamp, quality: DatasetQuality) -> bool:
-    """Write atomically; False when the folder is not writable (the run goes on uncached)."""
-    meta = {
-        "key": key,
-        "input": {"name": stamp.name, "size": stamp.size, "mtime_ns": stamp.mtime_ns},
-        "quality": quality.to_dict(),
-    }
+def write(
+    path: Path,
+    table: pa.Table,
+    *,
+    key: str,
+    stamp: Stamp | list[Stamp],
+    quality: DatasetQuality,
+) -> bool:
+    """Write atomically; False when the folder is not writable (the run goes on uncached).
+
+    ``stamp``: the input file, or (a period pooled from part folders) each part file."""
+    meta: dict = {"key": key}
+    if isinstance(stamp, Stamp):
+        meta["input"] = stamp.to_dict()
+    else:
+        meta["inputs"] = [s.to_dict() for s in stamp]
+    meta["quality"] = quality.to_dict()
     table = table.replace_schema_metadata(
         {META: json.dumps(meta, ensure_ascii=False).encode("utf-8")}
     )

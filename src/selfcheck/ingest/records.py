@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass, field, fields
 
 OUTSIDE_PERIOD = "期间外"
 TOTALS_ROW = "合计行（非明细记录）"  # a totals line of the export: excluded, not a bad row
+# a record exported in two part files of a longer period (same id): the later export's row
+# is kept, the earlier one excluded under this reason — not a bad row
+SUPERSEDED = "跨期重复（以较后一期的导出为准）"
+NOT_BAD = (OUTSIDE_PERIOD, TOTALS_ROW, SUPERSEDED)
 
 
 @dataclass
@@ -17,11 +21,13 @@ class Example:
     value: str
     reason: str
     sheet: str | None = None  # the sheet, when the rows of the file come from several sheets
+    file: str | None = None  # the part file (``2026Q2/calls.csv``), when several files are pooled
 
     @property
     def where(self) -> str:
-        """``第 12 行`` or ``工作表“8-9月”第 12 行``."""
-        return where_text(self.line, self.sheet)
+        """``第 12 行``, ``工作表“8-9月”第 12 行`` or ``2026Q2/calls.csv 第 12 行``."""
+        text = where_text(self.line, self.sheet)
+        return f"{self.file} {text}" if self.file else text
 
 
 def where_text(line: int, sheet: str | None = None) -> str:
@@ -63,11 +69,16 @@ class DatasetQuality:
     values_mapped: dict[str, int] = field(default_factory=dict)  # column → cells recoded
     ignored_columns: list[str] = field(default_factory=list)  # headers not in the contract
     notes: list[str] = field(default_factory=list)
+    # a longer period pooled from part folders (data_from): the part and folder of a part
+    # file's record, and on the pooled record each part file's own record
+    part: str | None = None
+    folder: str | None = None
+    parts: list[DatasetQuality] = field(default_factory=list)
 
     @property
     def rows_bad(self) -> int:
-        """Rows excluded as bad (every reason but 期间外 and 合计行)."""
-        return sum(v for k, v in self.excluded.items() if k not in (OUTSIDE_PERIOD, TOTALS_ROW))
+        """Rows excluded as bad (every reason but 期间外, 合计行 and 跨期重复)."""
+        return sum(v for k, v in self.excluded.items() if k not in NOT_BAD)
 
     @property
     def rows_outside(self) -> int:
@@ -97,13 +108,23 @@ class DatasetQuality:
         return parts
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As JSON; the pooling fields only where they are used (a quarter's record is as
+        it always was)."""
+        d = asdict(self)
+        for key in ("part", "folder", "parts"):
+            if not d[key]:
+                del d[key]
+        for e in d["examples"]:
+            if e["file"] is None:
+                del e["file"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> DatasetQuality:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k in known}
         d["examples"] = [Example(**e) for e in d.get("examples", [])]
+        d["parts"] = [cls.from_dict(p) for p in d.get("parts", [])]
         return cls(**d)
 
 

@@ -9,6 +9,7 @@ match, reads the cached Arrow file instead of parsing the export again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 from selfcheck.errors import DataError
 from selfcheck.ingest import cache
 from selfcheck.ingest.columns import DatasetMapping
+from selfcheck.ingest.pool import POOL_VERSION, PartFolder, labels, missing_text, pool
 from selfcheck.ingest.read import (
     MAX_BAD_SHARE,
     MAX_OUTSIDE_SHARE,
@@ -28,7 +30,7 @@ from selfcheck.ingest.read import (
 )
 from selfcheck.ingest.records import DatasetQuality, UnusedFile
 from selfcheck.ingest.source import find_file, sha256_of, stray_files, unused_files
-from selfcheck.period import Period
+from selfcheck.period import PER_YEAR, Period, PeriodKind
 from selfcheck.schema import DATASETS, SURVEY_SCALE
 
 CACHE_FOLDER = "cache"
@@ -56,8 +58,9 @@ class DataStore:
     """Datasets of any period, read once per process (notebooks and runner share it).
 
     ``DataStore(config)`` (or ``DataStore(config.data_dir)``) uses the parameters
-    file's ``columns`` mapping, ``max_bad_share``, time zone and the cache; a plain
-    ``DataStore(lambda period: folder)`` reads with the defaults and no cache.
+    file's ``columns`` mapping, ``max_bad_share``, time zone, ``data_from`` and the
+    cache; a plain ``DataStore(lambda period: folder)`` reads with the defaults and no
+    cache (``parts="quarter"``: a longer period from its quarters' folders).
     """
 
     def __init__(
@@ -67,6 +70,8 @@ class DataStore:
         mapping: Mapping[str, DatasetMapping] | None = None,
         max_bad_share: float = MAX_BAD_SHARE,
         cache_dir_for: Callable[[Period], Path] | None = None,
+        parts: PeriodKind | None = None,
+        allow_partial: bool = False,
     ) -> None:
         config = _config_of(source)
         self._mapping: dict[str, DatasetMapping] = dict(mapping or {})
@@ -77,6 +82,8 @@ class DataStore:
         self._survey_scale = SURVEY_SCALE
         self._min_bad_rows = MIN_BAD_ROWS
         self._max_outside_share = MAX_OUTSIDE_SHARE
+        self._parts: PeriodKind | None = parts
+        self._allow_partial = allow_partial
         if config is not None:
             self._dir: Callable[[Period], Path] = config.data_dir
             self._mapping = {
@@ -89,6 +96,8 @@ class DataStore:
             self._survey_scale = config.thresholds.survey_scale
             self._min_bad_rows = config.params.min_bad_rows
             self._max_outside_share = config.params.max_outside_share
+            self._parts = config.params.data_from.kind
+            self._allow_partial = config.params.data_from.allow_partial
         else:
             self._dir = source
         self._frames: dict[tuple[str, Period], pd.DataFrame | None] = {}
@@ -98,15 +107,43 @@ class DataStore:
     def folder(self, period: Period) -> Path:
         return self._dir(period)
 
+    def pooled(self, period: Period) -> bool:
+        """The period is read from its part folders (``data_from``), not one folder."""
+        return self._parts is not None and PER_YEAR[self._parts] > period.per_year
+
+    def part_folders(self, period: Period) -> list[PartFolder]:
+        """The part folders of a pooled period (empty for a period read from one folder)."""
+        if not self.pooled(period):
+            return []
+        assert self._parts is not None
+        periods = period.parts(self._parts)
+        folders = [self._dir(p) for p in periods]
+        return [
+            PartFolder(p, f, label, _has_dataset(f))
+            for p, f, label in zip(periods, folders, labels(folders), strict=True)
+        ]
+
     def has_period(self, period: Period) -> bool:
-        folder = self._dir(period)
-        return folder.is_dir() and any(find_file(folder, n) for n in DATASETS)
+        if self.pooled(period):
+            parts = self.part_folders(period)
+            if self._allow_partial:
+                return any(p.present for p in parts)
+            return all(p.present for p in parts)
+        return _has_dataset(self._dir(period))
 
     def quality(self, name: str, period: Period) -> DatasetQuality | None:
         return self._quality.get((name, period))
 
     def unused_files(self, period: Period) -> list[UnusedFile]:
-        """Every file of the period's data folder that is not read as a dataset, with why."""
+        """Every file of the period's data folder (of each part folder: named with the
+        folder, ``2026Q1/电话明细.xlsx``) that is not read as a dataset, with why."""
+        if self.pooled(period):
+            return [
+                UnusedFile(f"{p.label}/{u.name}", u.reason)
+                for p in self.part_folders(period)
+                if p.folder.is_dir()
+                for u in unused_files(p.folder)
+            ]
         folder = self._dir(period)
         return unused_files(folder) if folder.is_dir() else []
 
@@ -114,6 +151,15 @@ class DataStore:
         """A dataset of a period as a typed frame; None when the period has no such file."""
         key = (name, period)
         if key not in self._frames:
+            if self.pooled(period):
+                files = self._part_files(name, period) if self.has_period(period) else []
+                if not files:
+                    self._frames[key] = None
+                else:
+                    frame, quality = self._load_pooled(name, period, files, rehash=False)
+                    self._frames[key] = frame
+                    self._quality[key] = quality
+                return self._frames[key]
             folder = self._dir(period)
             path = find_file(folder, name) if folder.is_dir() else None
             if path is None:
@@ -126,11 +172,13 @@ class DataStore:
 
     def validate(self, period: Period, *, rehash: bool = True) -> dict[str, DatasetQuality]:
         """Read (or find valid in the cache) every dataset of the period; error if none."""
+        if self.pooled(period):
+            return self._validate_pooled(period, rehash=rehash)
         folder = self._dir(period)
         if not folder.is_dir():
             raise DataError(
                 f"数据目录不存在 (data folder not found): {folder}。请检查参数文件中的 data_dir，"
-                f"或先运行 `selfcheck sample --period {period}` 生成示例数据。"
+                f"或先运行 `selfcheck sample --period {period}` 生成示例数据。{self._parts_hint(period)}"
             )
         paths = {n: p for n in DATASETS if (p := find_file(folder, n)) is not None}
         if not paths:
@@ -155,6 +203,60 @@ class DataStore:
             if keep_frames:
                 self._frames[(name, period)] = frame
         return {n: self._quality[(n, period)] for n in paths}
+
+    def _validate_pooled(self, period: Period, *, rehash: bool) -> dict[str, DatasetQuality]:
+        parts = self.part_folders(period)
+        missing = [p for p in parts if not p.present]
+        if missing and (not self._allow_partial or len(missing) == len(parts)):
+            kind = {"quarter": "季度", "month": "月份"}[self._parts or "quarter"]
+            allow = (
+                ""
+                if len(missing) == len(parts)
+                else "；如确需按已有数据编制部分期间的报告，可在参数文件中设"
+                " data_from: {parts: …, allow_partial: true}（附录与数据质量记录将说明缺少的部分）"
+            )
+            raise DataError(
+                f"{period.title_zh}的数据由各{kind}的数据目录合并（参数 data_from），但缺少"
+                f" {missing_text(period, missing)}：目录不存在或其中没有任何数据集文件。请检查"
+                f"参数文件中的 data_dir{allow}。"
+                f" (data of {period} is pooled from its parts; missing: "
+                f"{', '.join(str(p.period) for p in missing)})"
+            )
+        names = [n for n in DATASETS if self._part_files(n, period)]
+        keep_frames = self._cache_dir_for is None
+        for name in names:
+            files = self._part_files(name, period)
+            frame, quality = self._load_pooled(
+                name, period, files, rehash=rehash, frame=keep_frames
+            )
+            self._quality[(name, period)] = quality
+            if keep_frames:
+                self._frames[(name, period)] = frame
+        return {n: self._quality[(n, period)] for n in names}
+
+    def _parts_hint(self, period: Period) -> str:
+        """A year or half-year without its own folder whose quarter or month folders exist."""
+        if self._parts is not None:
+            return ""
+        for kind, key in (("quarter", "quarters"), ("month", "months")):
+            if PER_YEAR[kind] <= period.per_year:
+                continue
+            there = [p for p in period.parts(kind) if self._dir(p) != self._dir(period)]
+            found = [p for p in there if _has_dataset(self._dir(p))]
+            if found:
+                return (
+                    f"已有 {'、'.join(str(p) for p in found)} 的数据目录：如按这些目录合并编制"
+                    f"{period.title_zh}的报告，请在参数文件中设 data_from: {key}（见 docs/ingest.md）。"
+                    f" (the {kind} folders exist: set data_from: {key} to pool them)"
+                )
+        return ""
+
+    def _part_files(self, name: str, period: Period) -> list[tuple[PartFolder, Path]]:
+        return [
+            (p, path)
+            for p in self.part_folders(period)
+            if p.present and (path := find_file(p.folder, name)) is not None
+        ]
 
     # -- reading ----------------------------------------------------------------------
     def _settings(self, name: str) -> str:
@@ -217,7 +319,96 @@ class DataStore:
             return None, got.quality
         return (got.frame if got.frame is not None else to_pandas(got.table)), got.quality
 
+    def _load_pooled(
+        self,
+        name: str,
+        period: Period,
+        files: list[tuple[PartFolder, Path]],
+        *,
+        rehash: bool,
+        frame: bool = True,
+    ) -> tuple[pd.DataFrame | None, DatasetQuality]:
+        """The part files of a dataset, read for the whole period and pooled (``pool.py``);
+        one cache entry for the pooled table, keyed by every part file."""
+        stamps = [cache.Stamp.of(path) for _, path in files]
+        cpath = None
+        if self._cache_dir_for is not None:
+            cpath = self._cache_dir_for(period) / f"{name}{cache.SUFFIX}"
+        if cpath is not None and cpath.exists():
+            meta = cache.read_meta(cpath)
+            if meta is not None:
+                recorded = meta.get("quality", {}).get("parts", [])
+                same = meta.get("inputs") == [s.to_dict() for s in stamps]
+                if same and not rehash and len(recorded) == len(files):
+                    shas = [q["sha256"] for q in recorded]
+                else:
+                    shas = [sha256_of(path) for _, path in files]
+                if meta.get("key") == self._pooled_key(name, period, files, shas):
+                    quality = DatasetQuality.from_dict(meta["quality"])
+                    if not frame:
+                        return None, quality
+                    table = cache.read_table(cpath)
+                    if table is not None:
+                        return to_pandas(table.replace_schema_metadata(None)), quality
+        spec = DATASETS[name]
+        got = [
+            (
+                part,
+                path,
+                ingest(
+                    path,
+                    spec,
+                    period,
+                    mapping=self._mapping.get(name),
+                    max_bad_share=self._max_bad_share,
+                    params=self._params,
+                    timezone=self._timezone,
+                    survey_scale=self._survey_scale,
+                    min_bad_rows=self._min_bad_rows,
+                    max_outside_share=self._max_outside_share,
+                ),
+            )
+            for part, path in files
+        ]
+        with_file = {p.period for p, _ in files}
+        pooled = pool(
+            spec,
+            period,
+            got,
+            lacking=[
+                p for p in self.part_folders(period) if p.present and p.period not in with_file
+            ],
+            max_outside_share=self._max_outside_share,
+            min_bad_rows=self._min_bad_rows,
+        )
+        if cpath is not None:
+            shas = [g.quality.sha256 for _, _, g in got]
+            key = self._pooled_key(name, period, files, shas)
+            cache.write(cpath, pooled.table, key=key, stamp=stamps, quality=pooled.quality)
+        if not frame:
+            return None, pooled.quality
+        return to_pandas(pooled.table), pooled.quality
+
+    def _pooled_key(
+        self, name: str, period: Period, files: list[tuple[PartFolder, Path]], shas: list[str]
+    ) -> str:
+        inputs = "\n".join(
+            f"{p.period} {p.folder / path.name} {sha}"
+            for (p, path), sha in zip(files, shas, strict=True)
+        )
+        present = ",".join(str(p.period) for p in self.part_folders(period) if p.present)
+        return cache.cache_key(
+            dataset=name,
+            period=f"{period} pooled v{POOL_VERSION}",
+            sha256=hashlib.sha256(f"{inputs}\n{present}".encode()).hexdigest(),
+            settings=self._settings(name),
+        )
+
     def _key(self, name: str, period: Period, sha: str) -> str:
         return cache.cache_key(
             dataset=name, period=str(period), sha256=sha, settings=self._settings(name)
         )
+
+
+def _has_dataset(folder: Path) -> bool:
+    return folder.is_dir() and any(find_file(folder, n) for n in DATASETS)

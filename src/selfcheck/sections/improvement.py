@@ -1,0 +1,154 @@
+"""The annual report's improvement summary (年度整改措施及成效), in 原因分析与整改措施.
+
+Every measure of the year from the measures files of its quarters, months and the year
+itself, with its metric's value when it was raised and at the end of the year, the change
+and whether the target is now met; measures whose metric did not improve, or that are
+overdue, are flagged (``selfcheck.improvement``). The analyst's texts file adds the
+qualitative effects after the paragraph (slot ``measures.improvement``).
+
+A block of an annual report only: in a report of any other kind every block function
+emits nothing, so the quarter's notebook and report are as they were.
+
+Values come from the history store (the quarters' own runs), or, for a period it does not
+hold, from that period's data through the sections that compute them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import pandas as pd
+
+from selfcheck.blocks import Column
+from selfcheck.improvement import FLAG_NOT_IMPROVED, FLAG_OVERDUE, Effect, effects, year_measures
+from selfcheck.metrics.base import Measure
+from selfcheck.period import Period
+from selfcheck.section import Section
+from selfcheck.sections.common import computed, store
+from selfcheck.sections.options import pick_columns
+
+SLOT = "improvement"
+CAPTION = "本年度整改措施及成效"
+COLUMNS = (
+    Column("问题", width=0.12),
+    Column("整改措施", width=0.20),
+    Column("责任部门", width=0.09),
+    Column("完成时限", width=0.09),
+    Column("状态", width=0.06),
+    Column("提出时", width=0.09),
+    Column("年末", width=0.09),
+    Column("变化", width=0.10),
+    Column("是否达标", width=0.07),
+    Column("需关注", width=0.09),
+)
+_KEY = "improvement"
+
+
+def _annual(sec: Section) -> bool:
+    return sec.period.kind == "year"
+
+
+def values_of(sec: Section) -> Callable[[Period], Mapping[str, Measure] | None]:
+    """A period's metric values: the history store's, else computed from its data."""
+    from selfcheck.sections import process, quality, response, satisfaction, system
+
+    computers = (system, process, response, satisfaction, quality)
+
+    def of(period: Period) -> Mapping[str, Measure] | None:
+        stored = sec.history.read(period)
+        if stored is not None:
+            return stored
+        if not sec.has_period(period):
+            return None
+        out: dict[str, Measure] = {}
+        for module in computers:
+            out.update(module._measures(sec, period))
+        return out
+
+    return of
+
+
+def compute(sec: Section) -> pd.DataFrame:
+    """The year's measures and their effects (an empty frame outside an annual report)."""
+    rows: list[Effect] = []
+    if _annual(sec):
+        measures = year_measures(sec.config.params_path, sec.period)
+        rows = effects(measures, values_of(sec), sec.config.standards, sec.period)
+        for e in rows:
+            if e.flags:
+                sec.warn(f"整改措施需关注（{'、'.join(e.flags)}）：{e.name} — {e.measure}")
+    store(sec, _KEY, rows)
+    return pd.DataFrame([_row(e) for e in rows], columns=[c.name for c in COLUMNS])
+
+
+def _effects(sec: Section) -> list[Effect]:
+    return computed(sec, _KEY)
+
+
+def _row(e: Effect) -> tuple:
+    return (
+        e.name,
+        e.measure,
+        e.owner,
+        e.due,
+        e.status,
+        e.before_text if e.before is not None else "—",
+        e.after_text if e.after is not None else "—",
+        e.change_text,
+        e.met_text,
+        "、".join(e.flags) or "—",
+    )
+
+
+def heading(sec: Section, text: str) -> None:
+    """The summary's heading, written in the cell (annual reports only: a quarter's report
+    has no such heading)."""
+    if _annual(sec):
+        sec.heading(text)
+
+
+def overview(sec: Section) -> None:
+    """Paragraph ``measures.improvement``: how many measures, done, improved, met, flagged,
+    and each measured effect (``人工接通率从提出时（2026Q1）的82.0%提升至年末……``)."""
+    if not _annual(sec):
+        return
+    rows = _effects(sec)
+    if not rows:
+        sec.narrative(SLOT, "本年度各期未登记整改措施。")
+        return
+    done = sum(e.status == "已完成" for e in rows)
+    measured = [e for e in rows if e.improved is not None]
+    improved = sum(bool(e.improved) for e in measured)
+    met = sum(e.met is True for e in rows)
+    text = (
+        f"本年度共登记整改措施{len(rows)}项，已完成{done}项；其中{len(measured)}项可用指标对比成效，"
+        f"{improved}项指标较措施提出时改善，{met}项指标年末达到目标。"
+    )
+    effects_text = "；".join(s for e in rows if (s := e.sentence))
+    if effects_text:
+        text += effects_text + "。"
+    not_improved = [e.name for e in rows if FLAG_NOT_IMPROVED in e.flags]
+    overdue = [e.name for e in rows if FLAG_OVERDUE in e.flags]
+    if not_improved:
+        text += (
+            f"{'、'.join(dict.fromkeys(not_improved))}在措施提出后未见改善，需复核措施的有效性。"
+        )
+    if overdue:
+        text += f"{len(overdue)}项措施已过完成时限仍未完成（{'、'.join(dict.fromkeys(overdue))}），需督办。"
+    sec.narrative(SLOT, text)
+
+
+def table(sec: Section, columns: Sequence[str] | None = None) -> None:
+    """Table 本年度整改措施及成效; ``columns`` names the columns shown (None: all)."""
+    if not _annual(sec):
+        return
+    rows = [_row(e) for e in _effects(sec)]
+    shown, cells = pick_columns(sec, CAPTION, COLUMNS, rows, columns)
+    if rows:
+        sec.table(
+            CAPTION,
+            shown,
+            cells,
+            note="注：提出时为措施登记当期的指标值，年末为本年度最后一期的指标值；"
+            "“需关注”标出指标未改善或已过完成时限仍未完成的措施。",
+        )
