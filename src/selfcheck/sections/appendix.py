@@ -24,7 +24,7 @@ from selfcheck.ingest import DatasetQuality
 from selfcheck.ingest.read import MIN_BAD_ROWS
 from selfcheck.ingest.records import UnusedFile
 from selfcheck.metrics.catalogue import definition_text, lookup
-from selfcheck.quality import load_quality, load_unused_files
+from selfcheck.quality import load_quality, load_unused_files, source_text
 from selfcheck.schema import DATASETS
 from selfcheck.section import Section
 from selfcheck.sections.common import computed, earlier_results, store
@@ -216,7 +216,7 @@ def data_sources(sec: Section) -> None:
     """The paragraph on the data folder and the checks every dataset went through."""
     share = sec.config.params.max_bad_share
     sec.paragraph(
-        f"数据目录：{sec.config.data_dir()}。各数据集按锚定时间归入本期，期间外记录剔除并计数；"
+        f"{source_text(sec.config)}各数据集按锚定时间归入本期，期间外记录剔除并计数；"
         "重复编号、时间无法识别、负时长、枚举值不合规、必填项为空、数字列含文字、数值超出合同范围"
         "或合理上限、结束时间早于开始时间等问题行剔除并计数"
         f"（问题行超过{share:.0%}且不少于{MIN_BAD_ROWS}行即停止运行），合计行不作为记录。"
@@ -299,7 +299,7 @@ def examples_table(sec: Section, limit: int = 30) -> None:
     examples = [(q.name, e) for q in _inputs(sec).quality.values() for e in q.examples]
     if not examples:
         return
-    sheets = any(e.sheet for _, e in examples)
+    sheets = any(e.sheet or e.file for _, e in examples)  # several sheets or pooled files
     where = Column("位置") if sheets else Column("行号", "int")
     sec.table(
         "剔除记录示例",
