@@ -81,6 +81,9 @@ def sample_params(sample_root, tmp_path_factory) -> Path:
     (folder / "2026Q3_measures.yaml").write_text(MEASURES_Q3, encoding="utf-8")
     (folder / "2026Q2_measures.yaml").write_text(MEASURES_Q2, encoding="utf-8")
     (folder / "2026Q3_texts.yaml").write_text(TEXTS_Q3, encoding="utf-8")
+    from selfcheck.checklist.sample import write_sample_workbooks
+
+    write_sample_workbooks(folder)  # the checklists inspected: 自查工作开展情况 is in the report
     return write_params(folder, sample_root, layout="libreoffice")  # the render tests read its PDF
 
 

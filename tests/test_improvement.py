@@ -205,6 +205,25 @@ def test_the_annual_report_shows_the_summary(tmp_path):
     assert paragraphs[generated + 1] == "弹性班组启用后，促销周高峰时段的排队投诉明显减少。"
     assert f"人工接通率与提出时（2026Q1）的{row[5]}持平" in paragraphs[generated]  # 97.6% both
 
+    # the key metrics quarter by quarter, and the year's from the pooled records
+    (by_part,) = [t for t in document.tables if t.rows[0].cells[0].text == "指标"
+                  and [c.text for c in t.rows[0].cells][5:] == ["全年", "目标"]]  # fmt: skip
+    assert [c.text for c in by_part.rows[0].cells][1:5] == [
+        "第1季度",
+        "第2季度",
+        "第3季度",
+        "第4季度",
+    ]
+    answer = next(r for r in by_part.rows if r.cells[0].text == "人工接通率")
+    quarters = ("2026Q1", "2026Q2", "2026Q3", "2026Q4")
+    assert [c.text for c in answer.cells[1:5]] == [f"{rate(q) * 100:.1f}%" for q in quarters]
+    calls = pd.concat([pd.read_csv(data / q / "calls.csv", encoding="utf-8") for q in quarters])
+    answered = (calls["outcome"] == "answered").sum()
+    offered = answered + ((calls["outcome"] == "abandoned") & ~(calls["queue_seconds"] < 5)).sum()
+    assert answer.cells[5].text == f"{answered / offered * 100:.1f}%"  # never a mean of quarters
+    assert answer.cells[6].text == "≥95.0%"
+    assert "本年度主要指标分季度走势" in body
+
 
 def test_a_change_too_small_to_write_is_flat_and_not_an_improvement(tmp_path):
     config = load_config(_files(tmp_path, {"2026Q1": FILES["2026Q1"]}))

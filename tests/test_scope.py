@@ -22,6 +22,7 @@ from selfcheck.config import load_config
 from selfcheck.errors import ParamsError, SectionError
 from selfcheck.scope import REASON_NOT_SUPPLIED, resolve_scope
 from selfcheck.section import Section
+from selfcheck.sections import SECTIONS
 
 CHINESE = "一二三四五六七八九十"
 
@@ -346,7 +347,7 @@ def test_full_sample_keeps_every_section_and_gains_the_scope_paragraph(result):
         "本次自查范围：工单受理与处理、电话服务、在线咨询、现场服务、投诉处理、客户满意度调查、"
         "服务团队、培训、服务质量检查（质检）、系统保障（故障）共10类数据均已提供，全部纳入自查。"
     )
-    assert len(_texts(doc, "Heading 1")) == 9
+    assert len(_texts(doc, "Heading 1")) == len(SECTIONS)  # the checklists inspected: all of them
 
 
 def test_a_heading_out_of_scope_drops_its_subsection_only(tmp_path):
@@ -372,3 +373,15 @@ def test_a_heading_out_of_scope_drops_its_subsection_only(tmp_path):
     path = sec.save()
     saved = SectionResult.load(path.parent)
     assert [b.text for b in saved.blocks if isinstance(b, Heading)] == ["电话"]
+
+
+def test_a_year_pooled_from_its_quarters_has_the_datasets_of_its_quarter_folders(tmp_path):
+    """``data_from: quarters``: a dataset is supplied when any quarter folder holds it."""
+    for quarter in ("2026Q1", "2026Q3"):
+        (tmp_path / "data" / quarter).mkdir(parents=True)
+    (tmp_path / "data" / "2026Q3" / "calls.csv").write_text(CALLS, encoding="utf-8")
+    params = write_params(tmp_path / "run", tmp_path / "data", data_from="quarters")
+    text = params.read_text(encoding="utf-8").replace("period: 2026Q3", "period: 2026")
+    params.write_text(text, encoding="utf-8")
+    scope = resolve_scope(load_config(params))
+    assert scope.includes("calls") and not scope.includes("tickets")

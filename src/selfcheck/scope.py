@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from selfcheck.errors import SectionError
 from selfcheck.ingest.source import find_file
+from selfcheck.period import PER_YEAR
 from selfcheck.schema import DATASETS
 
 if TYPE_CHECKING:
@@ -194,12 +195,16 @@ class Scope:
 
 def resolve_scope(config: Config) -> Scope:
     """The scope of the configured period: its ``scope:`` parameters against the files of
-    its data folder."""
+    its data folder (of a period pooled from part folders, ``data_from``: any of them)."""
     declared = config.params.scope
-    folder = config.data_dir()
+    kind = config.params.data_from.kind
+    if kind is not None and config.period.per_year < PER_YEAR[kind]:  # pooled: the parts
+        folders = [config.data_dir(p) for p in config.period.parts(kind)]
+    else:
+        folders = [config.data_dir()]
     entries = []
     for name in DATASETS:
-        present = find_file(folder, name) is not None
+        present = any(find_file(f, name) is not None for f in folders)
         if name in declared.not_applicable:
             reason = declared.not_applicable[name]
             entries.append(ScopeEntry(name, "not_applicable", reason, file_present=present))

@@ -19,12 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from selfcheck.blocks import Column
+from selfcheck import fmt
+from selfcheck.blocks import Column, Figure, Table
+from selfcheck.errors import SectionError
 from selfcheck.improvement import FLAG_NOT_IMPROVED, FLAG_OVERDUE, Effect, effects, year_measures
-from selfcheck.metrics.base import Measure
+from selfcheck.metrics.base import Measure, Metric
+from selfcheck.metrics.catalogue import lookup
 from selfcheck.period import Period
 from selfcheck.section import Section
-from selfcheck.sections.common import computed, store
+from selfcheck.sections.common import all_metrics, computed, store, trend_figure
 from selfcheck.sections.options import pick_columns
 
 SLOT = "improvement"
@@ -49,12 +52,20 @@ def _annual(sec: Section) -> bool:
 
 
 def values_of(sec: Section) -> Callable[[Period], Mapping[str, Measure] | None]:
-    """A period's metric values: the history store's, else computed from its data."""
+    """A period's metric values: the history store's, else computed from its data (each
+    period once per section: the blocks below share them)."""
     from selfcheck.sections import process, quality, response, satisfaction, system
 
     computers = (system, process, response, satisfaction, quality)
+    cache: dict[Period, Mapping[str, Measure] | None] = getattr(sec, "_period_values", {})
+    sec._period_values = cache  # type: ignore[attr-defined]
 
     def of(period: Period) -> Mapping[str, Measure] | None:
+        if period not in cache:
+            cache[period] = _values(period)
+        return cache[period]
+
+    def _values(period: Period) -> Mapping[str, Measure] | None:
         stored = sec.history.read(period)
         if stored is not None:
             return stored
@@ -66,6 +77,95 @@ def values_of(sec: Section) -> Callable[[Period], Mapping[str, Measure] | None]:
         return out
 
     return of
+
+
+# -- the key metrics quarter by quarter -------------------------------------------------------
+
+KEY_METRICS = (
+    "phone.answer_rate",
+    "phone.service_level",
+    "online.workday_timeout_rate",
+    "tickets.sla_rate.L1",
+    "complaints.resolution_rate",
+    "satisfaction.index",
+    "qa.score_mean",
+)
+PART_KINDS = {"quarter": "季度", "month": "月"}
+
+
+def _by_part(sec: Section, metrics: Sequence[str], parts: str) -> list[Metric]:
+    """The year's value of each metric with its values per quarter (or month) as its trend,
+    the target of that kind; an unknown metric or kind is a SectionError naming it."""
+    if parts not in PART_KINDS:
+        raise SectionError(
+            f"parts={parts!r} 不可用：应为 quarter 或 month (parts is quarter or month)",
+            section=sec.definition.id,
+        )
+    for metric_id in metrics:
+        try:
+            lookup(metric_id)
+        except KeyError:
+            raise SectionError(
+                f"metrics= 中 {metric_id} 不是已知的指标编号 (unknown metric id)",
+                section=sec.definition.id,
+            ) from None
+    year = {m.metric_id: m for m in all_metrics(sec)}
+    values = values_of(sec)
+    standards = sec.config.standards.for_kind(parts)  # type: ignore[arg-type]
+    out = []
+    for metric_id in metrics:
+        d = lookup(metric_id)
+        trend = []
+        for p in sec.period.parts(parts):  # type: ignore[arg-type]
+            got = values(p)
+            m = got.get(metric_id) if got is not None else None
+            trend.append((p.name_zh, None if m is None or m.value is None else float(m.value)))
+        mine = year.get(metric_id)
+        value = mine.value if mine is not None else None
+        out.append(Metric(metric_id, d.full_name, d.unit, value,
+                          target=standards.target(metric_id), trend=tuple(trend)))  # fmt: skip
+    return out
+
+
+def by_part_table(
+    sec: Section, metrics: Sequence[str] = KEY_METRICS, parts: str = "quarter"
+) -> Table | None:
+    """Table 本年度主要指标分季度（分月）情况: each metric per quarter (or month), the year's
+    value and the target; annual reports only."""
+    if not _annual(sec):
+        return None
+    rows = _by_part(sec, metrics, parts)
+    if not rows:
+        return None
+    labels = [label for label, _ in rows[0].trend]
+    columns = (
+        Column("指标", width=0.22),
+        *(Column(label, "figure") for label in labels),
+        Column("全年", "figure"),
+        Column("目标", "figure"),
+    )
+    cells = [
+        (m.name, *(fmt.value(v, m.unit) for _, v in m.trend), fmt.value(m.value, m.unit),
+         fmt.target(m.target, m.unit))
+        for m in rows
+    ]  # fmt: skip
+    caption = f"本年度主要指标分{PART_KINDS[parts]}情况"
+    note = f"注：全年为全年合并记录计算的值（不是各{PART_KINDS[parts]}的平均）；目标为{PART_KINDS[parts]}度目标。"
+    return sec.table(caption, columns, cells, note=note)
+
+
+def by_part_chart(
+    sec: Section,
+    metrics: Sequence[str] = KEY_METRICS,
+    parts: str = "quarter",
+    size: tuple[float, float] | None = None,
+) -> Figure | None:
+    """Chart of each metric per quarter (or month) of the year, the target dashed; annual
+    reports only."""
+    if not _annual(sec):
+        return None
+    caption = f"本年度主要指标分{PART_KINDS.get(parts, parts)}走势"
+    return trend_figure(sec, caption, lambda: _by_part(sec, metrics, parts), size=size)
 
 
 def compute(sec: Section) -> pd.DataFrame:
