@@ -64,12 +64,18 @@ def phone_on_peak_days(
     if lacking is not None:
         raise KeyError(lacking)
     day = pd.to_datetime(calls["arrived_at"]).dt.normalize()
+    # only what offered, answer rate and service level need: a 10M-row quarter's other
+    # columns (strings among them) would be copied three times by the masks below
+    needed = calls[["outcome", "queue_seconds"]]
     peak_dates = daily.index[is_peak.to_numpy(dtype=bool)]
     other_dates = daily.index[~is_peak.to_numpy(dtype=bool)]
+    in_period = day.isin(daily.index).to_numpy(dtype=bool)
+    on_peak = day.isin(peak_dates).to_numpy(dtype=bool)
+    masks = {"peak": on_peak, "other": in_period & ~on_peak, "all": in_period}
     rows = {}
     for name, dates in (("peak", peak_dates), ("other", other_dates), ("all", daily.index)):
         days = len(dates)
-        m = phone(calls[day.isin(dates).to_numpy(dtype=bool)], th)
+        m = phone(needed[masks[name]], th)
         offered = m["phone.offered"].value or 0.0
         rows[name] = {
             "days": days,
