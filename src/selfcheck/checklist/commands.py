@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from selfcheck.checklist.decide import read_metrics_csv
-from selfcheck.checklist.definition import default_text, load_checklist
+from selfcheck.checklist.definition import Checklist, default_text, load_checklist
 from selfcheck.checklist.workbook import (
     Inspection,
     WriteSummary,
@@ -48,15 +48,15 @@ def write_period_workbook(config: Config, *, previous: Path | None = None) -> Wr
     )
 
 
-def read_period_workbook(config: Config) -> Inspection | None:
-    """The period's workbook read back strictly (None: there is none)."""
+def read_period_workbook(config: Config, checklist: Checklist | None = None) -> Inspection | None:
+    """The period's workbook read back strictly against ``checklist`` (None: the configured
+    one, loaded here); None when there is no workbook."""
     path = workbook_path(config.params_path, config.period)
     if not path.is_file():
         return None
-    return read_workbook(
-        path, load_checklist(config.checklist_path), str(config.period),
-        window=inspection_window(config),
-    )  # fmt: skip
+    if checklist is None:
+        checklist = load_checklist(config.checklist_path)
+    return read_workbook(path, checklist, str(config.period), window=inspection_window(config))
 
 
 def export_definition(path: Path) -> Path:

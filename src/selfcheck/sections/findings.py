@@ -26,6 +26,8 @@ from selfcheck.problems import (
 )
 from selfcheck.section import Section
 from selfcheck.sections.common import all_metrics, computed, store
+from selfcheck.sections.inspection import Figures as Inspection
+from selfcheck.sections.inspection import inspection_of, severity
 from selfcheck.sections.options import pick_columns
 
 SECTION_ID = "findings"
@@ -46,24 +48,22 @@ def open_section(period: str, params_path: str) -> Section:
     return Section(SECTION_ID, period, params_path)
 
 
-def problems_of(sec: Section) -> list[Problem]:
-    """The period's problems, ranked (shared with the measures section)."""
+def problems_of(sec: Section, inspection: Inspection | None = None) -> list[Problem]:
+    """The period's problems, ranked (shared with the measures section, which hands over the
+    checklist it has read: ``inspection``, read here when None)."""
     measures = load_measures(sec.config.params_path, sec.period)
     analyst = measures.problems if measures is not None else []
-    return find_problems(
-        all_metrics(sec), analyst, sec.scope.gaps, inspection=inspection_findings(sec)
-    )
+    found = inspection_findings(inspection if inspection is not None else inspection_of(sec))
+    return find_problems(all_metrics(sec), analyst, sec.scope.gaps, inspection=found)
 
 
-def inspection_findings(sec: Section) -> list[InspectionFinding]:
+def inspection_findings(inspection: Inspection) -> list[InspectionFinding]:
     """The checklist items an inspector found 不符合 or 基本符合 (metric-decided items are
     their metrics' shortfalls already)."""
-    from selfcheck.sections.inspection import inspection_of, severity
-
     return [
         InspectionFinding(e.item.id, e.item.topic, e.item.check, e.conclusion or "",
                           e.description or "", severity(e))
-        for e in inspection_of(sec).findings()
+        for e in inspection.findings()
         if not e.decided_by_metrics
     ]  # fmt: skip
 

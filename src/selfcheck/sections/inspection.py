@@ -73,7 +73,7 @@ class Figures:
     checklist: Checklist
     workbook: str | None  # file name of the period's workbook (None: none filled in)
     entries: tuple[Entry, ...]  # every item, metric-decided ones decided from the figures
-    previous: tuple[Entry, ...]  # last period's findings (不符合 / 基本符合), if it had a workbook
+    previous: tuple[Entry, ...]  # last period's findings (不符合 / 基本符合): set by compute
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {
@@ -102,7 +102,7 @@ def inspection_of(sec: Section) -> Figures:
     with 存在的问题, which ranks the findings of the items inspected by hand)."""
     config = sec.config
     checklist = load_checklist(config.checklist_path)
-    inspection = read_period_workbook(config)
+    inspection = read_period_workbook(config, checklist)
     metrics = {m.metric_id: m for m in all_metrics(sec)}
     if inspection is not None:
         entries = list(inspection.entries)
@@ -120,19 +120,25 @@ def inspection_of(sec: Section) -> Figures:
             source = e.source or "本期报告指标"
             entries[n] = replace(e, conclusion=d.conclusion, description=d.description,
                                  source=source, decided_by_metrics=True)  # fmt: skip
-    previous: tuple[Entry, ...] = ()
-    before = workbook_path(config.params_path, sec.period.previous())
-    if before.is_file():
-        last = read_workbook(before, checklist, str(sec.period.previous()), window=None,
-                             check_period=False)  # fmt: skip
-        previous = tuple(e for e in last.entries if e.conclusion in (NONCONFORM, PARTLY))
     name = inspection.path.name if inspection is not None else None
-    return Figures(checklist, name, tuple(entries), previous)
+    return Figures(checklist, name, tuple(entries), ())
+
+
+def previous_findings(sec: Section, checklist: Checklist) -> tuple[Entry, ...]:
+    """Last period's findings (不符合 / 基本符合), from its workbook beside the parameters
+    file; none when it has none."""
+    before = sec.period.previous()
+    path = workbook_path(sec.config.params_path, before)
+    if not path.is_file():
+        return ()
+    last = read_workbook(path, checklist, str(before), window=None, check_period=False)
+    return tuple(e for e in last.entries if e.conclusion in (NONCONFORM, PARTLY))
 
 
 def compute(sec: Section) -> pd.DataFrame:
     """Read the checklist once; the frame (conclusions per area) shows it in the notebook."""
     f = inspection_of(sec)
+    f = replace(f, previous=previous_findings(sec, f.checklist))
     store(sec, "figures", f)
     if f.workbook is None:
         path = workbook_path(sec.config.params_path, sec.period)

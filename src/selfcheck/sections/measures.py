@@ -23,6 +23,7 @@ from selfcheck.problems import Problem
 from selfcheck.section import Section
 from selfcheck.sections.common import all_metrics, computed, store
 from selfcheck.sections.findings import problems_of
+from selfcheck.sections.inspection import inspection_of
 from selfcheck.sections.options import pick_columns
 
 SECTION_ID = "measures"
@@ -66,7 +67,8 @@ def open_section(period: str, params_path: str) -> Section:
 def compute(sec: Section) -> pd.DataFrame:
     """Match measures to problems and last period's measures to this period's metrics; warn
     (run log) about problems without a measure and measures without a problem."""
-    problems = problems_of(sec)
+    inspection = inspection_of(sec)  # the checklist, read once for problems and follow-up
+    problems = problems_of(sec, inspection)
     path = analyst_file(sec.config.params_path, sec.period, "measures")
     measures = load_measures(sec.config.params_path, sec.period)
     items = measures.measures if measures is not None else []
@@ -93,7 +95,7 @@ def compute(sec: Section) -> pd.DataFrame:
     follow_up, done, still_open, resolved, checked_items = None, 0, 0, 0, 0
     if before is not None and before.measures:
         now = {m.metric_id: m for m in all_metrics(sec)}
-        checked = checklist_now(sec)
+        checked = {e.item.id: (e.conclusion, e.item.topic) for e in inspection.entries}
         follow_up = []
         for item in before.measures:
             m = now.get(item.problem)
@@ -132,13 +134,6 @@ def compute(sec: Section) -> pd.DataFrame:
         ),
     )
     return pd.DataFrame(rows, columns=[c.name for c in MEASURE_COLUMNS])
-
-
-def checklist_now(sec: Section) -> dict[str, tuple[str | None, str]]:
-    """Checklist item id → this period's conclusion (None: not inspected) and its topic."""
-    from selfcheck.sections.inspection import inspection_of
-
-    return {e.item.id: (e.conclusion, e.item.topic) for e in inspection_of(sec).entries}
 
 
 def _figures(sec: Section) -> Figures:
