@@ -362,6 +362,36 @@ def test_read_results_records_inputs(params):
     assert SectionResult.load(summary.folder).inputs == {"response": response.figures_digest()}
 
 
+def test_a_saved_result_is_read_once_until_it_is_saved_again(tmp_path):
+    from selfcheck.results import load_result
+
+    folder = tmp_path / "response"
+    _result().save(folder)
+    first, digest = load_result(folder)
+    again, digest_again = load_result(folder)
+    assert again is first and digest_again == digest == _result().figures_digest()
+    # the section run again (saved aside, moved in place) with another figure: read anew
+    changed = _result(metrics=[replace(_result().metrics[0], value=0.7, numerator=70)])
+    changed.save(folder)
+    third, digest_third = load_result(folder)
+    assert third is not first and third.metrics[0].value == 0.7
+    assert digest_third == changed.figures_digest() != digest
+
+
+def test_figures_digest_follows_every_read_field():
+    base = _result()
+    for change in (
+        {"title": "另一个标题"},
+        {"period": "2026Q2"},
+        {"status": "failed"},
+        {"error": "出错"},
+        {"metrics": [replace(base.metrics[0], n=99)]},
+    ):
+        assert replace(base, **change).figures_digest() != base.figures_digest(), change
+    for change in ({"order": 9}, {"seconds": 3.0}, {"warnings": ["提示"]}, {"inputs": {"a": "b"}}):
+        assert replace(base, **change).figures_digest() == base.figures_digest(), change
+
+
 def test_blocks_of_every_type_round_trip(tmp_path):
     t = Table("表", (Column("a", "int", 0, 0.5),), ((1,), (None,)), "注")
     r = _result(blocks=[Heading("h", 2), Paragraph("p", "note"), t, Figure("f", "figure-01.png")])

@@ -177,8 +177,21 @@ class SectionResult:
         status, title and period — not its wording, tables or charts. Rewording a paragraph
         or dropping a chart in JupyterLab leaves the summary built on it valid; a changed
         figure makes it stale."""
-        payload = {k: v for k, v in self._payload().items() if k in READ_FIELDS}
-        return hashlib.sha256(_dumps(payload).encode("utf-8")).hexdigest()[:16]
+        payload = {
+            "section_id": self.section_id,
+            "title": self.title,
+            "period": self.period,
+            "status": self.status,
+            "error": self.error,
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
+        assert payload.keys() == READ_FIELDS
+        # compact: json's C encoder (an indented dump is pure Python, ~4× slower on the
+        # thousands of per-agent metrics of a large quarter)
+        text = json.dumps(
+            payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_jsonable
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

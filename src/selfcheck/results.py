@@ -13,11 +13,38 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from selfcheck.blocks import RUN_ENV, SECTION_FILE, SectionResult
 from selfcheck.config import Config
 from selfcheck.errors import SectionError
 from selfcheck.sections import SECTIONS, SectionDef, get_section
+
+
+# a saved result as last read in this process, with its figures' digest, by file: the
+# readers of a run (and a re-run cell) read the same unchanged file once; a result saved
+# again (written aside, then moved in place) has another stamp and is read anew
+_loaded: dict[Path, tuple[tuple[int, int, int], SectionResult, str]] = {}
+
+
+def load_result(folder: Path) -> tuple[SectionResult, str]:
+    """The result saved in ``folder`` and its :meth:`~SectionResult.figures_digest`
+    (unreadable: the :class:`ReportError` of :meth:`SectionResult.load`). The result is
+    shared by the callers of this process: read it, do not change it."""
+    path = folder / SECTION_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        result = SectionResult.load(folder)  # names the missing or unreadable file
+        return result, result.figures_digest()
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    hit = _loaded.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1], hit[2]
+    result = SectionResult.load(folder)
+    digest = result.figures_digest()
+    _loaded[path] = (stamp, result, digest)
+    return result, digest
 
 
 def _name(s: SectionDef) -> str:
@@ -73,7 +100,7 @@ def read_inputs(
         if not (folder / SECTION_FILE).exists():
             problems.append(f"{_name(s)}没有本期结果（{folder / SECTION_FILE}）")
             continue
-        r = SectionResult.load(folder)  # unreadable: a ReportError naming the file
+        r, _ = load_result(folder)  # unreadable: a ReportError naming the file
         if r.period != str(config.period):
             problems.append(f"{_name(s)}的结果属于 {r.period}，不是 {config.period}")
         elif r.status != "ok" and not allow_failed:
@@ -107,19 +134,30 @@ def check_consistency(
         root = config.output_dir / "sections"
     by_id = {r.section_id: r for r in results}
     titles = {s.id: s.title for s in SECTIONS}
+    digests: dict[str, str | None] = {}  # each section's digest computed once
+
+    def digest_of(sid: str) -> str | None:
+        if sid not in digests:
+            current = by_id.get(sid)
+            if current is not None:
+                digests[sid] = current.figures_digest()
+            elif root is not None and (root / sid / SECTION_FILE).exists():
+                digests[sid] = load_result(root / sid)[1]
+            else:
+                digests[sid] = None
+        return digests[sid]
+
     out: list[str] = []
     for r in results:
         if r.status != "ok" or not r.inputs:
             continue
         for sid, digest in sorted(r.inputs.items()):
-            current = by_id.get(sid)
-            if current is None and root is not None and (root / sid / SECTION_FILE).exists():
-                current = SectionResult.load(root / sid)
+            current = digest_of(sid)
             name = f"“{titles.get(sid, sid)}”（{sid}）"
             reader = f"章节“{r.title}”（{r.section_id}）"
             if current is None:
                 out.append(f"{reader}读取的章节{name}没有结果")
-            elif current.figures_digest() != digest:
+            elif current != digest:
                 out.append(
                     f"{reader}的结果比章节{name}的结果旧（{name}在其后重新生成），"
                     f"须重新运行 {get_section(r.section_id).notebook}"

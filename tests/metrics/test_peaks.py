@@ -17,6 +17,7 @@ from selfcheck.metrics.peaks import (
     phone_on_peak_days,
     reaches_peak,
 )
+from selfcheck.metrics.phone import phone
 from selfcheck.period import Period
 from selfcheck.thresholds import Thresholds
 
@@ -103,3 +104,35 @@ def test_phone_on_peak_days_without_offered_calls_or_columns():
     assert missing_phone_column(calls([]).drop(columns=["queue_seconds"])) == "queue_seconds"
     with pytest.raises(KeyError):
         phone_on_peak_days(calls([]).drop(columns=["outcome"]), daily, is_peak, TH)
+
+
+def test_phone_on_peak_days_equals_the_phone_metrics_of_each_group():
+    # 4,000 random calls over the quarter (and a few days either side): each group's figures
+    # are those phone() gives over that group's calls, missing queue times and outcomes too
+    rng = np.random.default_rng(7)
+    n = 4000
+    arrived = pd.Timestamp("2026-06-28") + pd.to_timedelta(rng.uniform(0, 98, n), unit="D")
+    queue = rng.exponential(30, n)
+    queue[rng.random(n) < 0.05] = np.nan
+    outcome = rng.choice(["answered", "abandoned", "ivr", "busy"], n, p=[0.7, 0.2, 0.05, 0.05])
+    c = pd.DataFrame(
+        {
+            "arrived_at": pd.Series(arrived, dtype="datetime64[ns]"),
+            "outcome": pd.array(outcome, dtype="string"),
+            "queue_seconds": queue,
+        }
+    )
+    c.loc[rng.random(n) < 0.01, "outcome"] = pd.NA
+    daily = pd.Series(rng.integers(0, 40, 92), index=pd.date_range("2026-07-01", "2026-09-30"))
+    is_peak = daily >= 30
+    g = phone_on_peak_days(c, daily, is_peak, TH)
+    day = c["arrived_at"].dt.normalize()
+    for name, dates in (
+        ("peak", daily.index[is_peak]),
+        ("other", daily.index[~is_peak]),
+        ("all", daily.index),
+    ):
+        m = phone(c[day.isin(dates)], TH)
+        assert g.loc[name, "offered"] == pytest.approx(m["phone.offered"].value / len(dates))
+        assert g.loc[name, "answer_rate"] == pytest.approx(m["phone.answer_rate"].value)
+        assert g.loc[name, "service_level"] == pytest.approx(m["phone.service_level"].value)

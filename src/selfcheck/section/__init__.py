@@ -398,11 +398,15 @@ class Section:
         Refuses (:class:`SectionError`) to go on over a result that is missing, failed,
         of another period, or older than the results it was itself built from.
         """
-        from selfcheck.results import read_inputs
+        from selfcheck.results import load_result, read_inputs
 
         results = read_inputs(self.config, self.definition, section_ids)
+        root = self.config.output_dir / "sections"
         for r in results:
-            self.result.inputs[r.section_id] = r.figures_digest()
+            loaded, digest = load_result(root / r.section_id)
+            self.result.inputs[r.section_id] = (
+                digest if loaded is r else r.figures_digest()
+            )
         return results
 
     # -- persistence ------------------------------------------------------------------
