@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from selfcheck.config import _read_yaml, _validate
+from selfcheck.config import Config, _read_yaml, _validate
 from selfcheck.period import Period
 
 MeasureStatus = Literal["未开始", "进行中", "已完成", "已延期", "已取消"]
@@ -73,25 +73,33 @@ class TextsFile(_Model):
     add: dict[str, list[str]] = Field(default_factory=dict, description="在段落之后补充")
 
 
-def analyst_file(params_path: Path, period: Period, kind: str) -> Path:
-    return params_path.parent / f"{period}_{kind}.yaml"
+def analyst_folder(source: Config | Path) -> Path:
+    """The folder of the analyst's files: a configuration's ``analyst_dir`` (a branch's
+    own), or the folder of a parameters file."""
+    return source.analyst_dir if isinstance(source, Config) else Path(source).parent
 
 
-def load_measures(params_path: Path, period: Period) -> MeasuresFile | None:
+def analyst_file(source: Config | Path, period: Period, kind: str) -> Path:
+    """``<period>_<kind>.yaml`` of the analyst (``source``: a configuration, or the path of
+    a parameters file: beside it)."""
+    return analyst_folder(source) / f"{period}_{kind}.yaml"
+
+
+def load_measures(params_path: Config | Path, period: Period) -> MeasuresFile | None:
     path = analyst_file(params_path, period, "measures")
     if not path.exists():
         return None
     return _validate(MeasuresFile, _read_yaml(path, what="整改措施文件"), path)
 
 
-def load_facts(params_path: Path, period: Period) -> FactsFile | None:
+def load_facts(params_path: Config | Path, period: Period) -> FactsFile | None:
     path = analyst_file(params_path, period, "facts")
     if not path.exists():
         return None
     return _validate(FactsFile, _read_yaml(path, what="事实数据文件"), path)
 
 
-def load_texts(params_path: Path, period: Period) -> TextsFile:
+def load_texts(params_path: Config | Path, period: Period) -> TextsFile:
     path = analyst_file(params_path, period, "texts")
     if not path.exists():
         return TextsFile()

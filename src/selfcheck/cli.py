@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from selfcheck import __version__
-from selfcheck.errors import OutputError, SelfcheckError
+from selfcheck.errors import OutputError, ParamsError, SelfcheckError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +44,29 @@ def _parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="与 --only 同用：即使 JupyterLab 中保存的本节结果晚于笔记本文件，也按笔记本重新运行并覆盖",
+    )
+    r.add_argument(
+        "--branch",
+        metavar="ID",
+        default=None,
+        help="集团参数文件：只运行该分支机构，再由其他机构已保存的结果重新生成集团报告",
+    )
+    r.add_argument(
+        "--no-group",
+        action="store_true",
+        help="与 --branch 同用：只运行该机构，不重新生成集团报告",
+    )
+    r.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        default=None,
+        help="集团参数文件：各分支机构的运行交给该 Dask 调度器（如 tcp://10.0.0.5:8786）",
+    )
+    r.add_argument(
+        "--parallel",
+        type=int,
+        default=None,
+        help="集团参数文件：本机同时运行的分支机构数（默认按 CPU 核数与可用内存）",
     )
 
     a = sub.add_parser(
@@ -206,6 +229,28 @@ def crash_message(argv: list[str] | None) -> str:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
+        from selfcheck.config import load_config
+
+        grouped = bool(load_config(args.params).branches)
+        if grouped and not args.no_group and args.only is None:
+            from selfcheck.execution.group import run_group
+
+            run_group(
+                args.params,
+                branch=args.branch,
+                cluster=args.cluster,
+                allow_partial=args.allow_partial,
+                parallel=args.parallel,
+                workers=args.workers,
+                layout=not args.no_layout,
+                wait=args.wait,
+            )
+            return 0
+        if args.cluster or args.parallel:
+            raise ParamsError(
+                "--cluster / --parallel 用于集团参数文件（含 branches）的整体运行"
+                " (--cluster and --parallel run a group's branches)"
+            )
         from selfcheck.execution.kernels import warm_pool
 
         # the user's warm server (started now if there is none: its imports overlap the
@@ -223,6 +268,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 wait=args.wait,
                 force=args.force,
                 layout=not args.no_layout,
+                branch=args.branch,
             )
         if result.failed:
             print(f"注意：{len(result.failed)} 个章节失败，报告中已标注。", file=sys.stderr)
@@ -291,7 +337,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _checklist(args)
     if args.command == "new-period":
         from selfcheck.config import load_config
-        from selfcheck.errors import ParamsError
         from selfcheck.period import Period
         from selfcheck.scaffold import new_period
 

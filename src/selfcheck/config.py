@@ -265,6 +265,48 @@ def _data_from_text(v: Any) -> Any:
     return {"parts": v} if isinstance(v, str) else v
 
 
+GROUP_FOLDER = "group"  # the group report's folder beside the branches' (outputs/<period>/group)
+BRANCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class BranchModel(_Model):
+    """One entry of ``branches:``: a branch (or regional centre) of a group, with its own
+    data folder and, optionally, its own standards and analyst files."""
+
+    id: Annotated[str, BeforeValidator(_period_text)] = Field(
+        description="分支机构编号：字母、数字、- 或 _（用于输出目录 outputs/<期间>/<编号>）"
+    )
+    name: str = Field(min_length=1, description="分支机构名称（报告中使用）")
+    data_dir: str = Field(description="该机构的数据目录，{period} 替换为期间")
+    standards: str | None = Field(None, description="该机构的服务标准文件；缺省用集团的")
+    analyst_dir: str | None = Field(
+        None,
+        description="该机构的分析人员文件（整改措施、事实数据、补充文字、自查清单）所在目录；"
+        "缺省为参数文件旁以机构编号命名的目录",
+    )
+    reporting_unit: str | None = Field(None, description="该机构报告封面的编制单位；缺省为机构名称")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not BRANCH_ID.match(v) or v.casefold() == GROUP_FOLDER:
+            raise ValueError(
+                f"分支机构编号 {v!r} 不可用：须为 1–32 个字母、数字、- 或 _，以字母或数字开头，"
+                f"且不能是 {GROUP_FOLDER}（集团报告的目录） (a branch id is letters, digits, - or _)"
+            )
+        return v
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, v: str) -> str:
+        if "{period}" not in v:
+            raise ValueError(
+                f"data_dir 须含 {{period}}，例如 ../data/b01/{{period}}，当前为 {v!r}"
+                " (a branch's data_dir needs {period})"
+            )
+        return v
+
+
 class ParamsModel(_Model):
     period: Annotated[str, BeforeValidator(_period_text)] = Field(
         description="报告期间：2026（年度）、2026H1（半年）、2026Q3（季度）或 2026-07（月）"
@@ -321,6 +363,29 @@ class ParamsModel(_Model):
         le=1,
         description="有效记录中期间外记录的占比上限，超过即停止（数据目录放错期间；默认 0.5，1 为不检查）",
     )
+    branches: list[BranchModel] = Field(
+        default_factory=list,
+        description="集团的分支机构：每个机构一份报告（outputs/<期间>/<编号>），另出集团汇总报告"
+        "（outputs/<期间>/group），见 docs/group.md",
+    )
+    cluster: str | None = Field(
+        None,
+        description="Dask 调度器地址（如 tcp://10.0.0.5:8786）：各分支机构的运行作为任务交给该集群；"
+        "缺省在本机并行",
+    )
+
+    @field_validator("branches")
+    @classmethod
+    def _branches(cls, v: list[BranchModel]) -> list[BranchModel]:
+        for what, key in (("编号", lambda b: b.id.casefold()), ("名称", lambda b: b.name)):
+            seen: set[str] = set()
+            repeated = [b for b in v if key(b) in seen or seen.add(key(b))]  # type: ignore[func-returns-value]
+            if repeated:
+                raise ValueError(
+                    f"分支机构{what}重复：{'、'.join(b.id if what == '编号' else b.name for b in repeated)}"
+                    f"（每个机构的{what}须唯一） (branch {'ids' if what == '编号' else 'names'} must be unique)"
+                )
+        return v
 
     @field_validator("period")
     @classmethod
@@ -395,10 +460,50 @@ class Config:
     """Everything a run needs to know, resolved and validated."""
 
     params_path: Path
-    params: ParamsModel
+    params: ParamsModel  # of a branch: the group's, with the branch's folders and unit
     period: Period
     standards: Standards
     calendar: WorkCalendar
+    # a group (``branches:``): the branch this configuration is for; None for the group's
+    # own consolidated report (or an organisation without branches)
+    branch: BranchModel | None = None
+    branches: tuple[BranchModel, ...] = ()  # every branch of the group (empty: no group)
+
+    @property
+    def is_group(self) -> bool:
+        """The group's consolidated report (pooled records of every branch)."""
+        return bool(self.branches) and self.branch is None
+
+    @property
+    def unit_name(self) -> str:
+        """Who the report is about: the branch's name, else the reporting unit."""
+        return self.branch.name if self.branch is not None else self.params.reporting_unit
+
+    @property
+    def history_path(self) -> Path:
+        """The metrics history store of this organisation (a branch, the group, or the one
+        organisation): beside the period folders, one file each."""
+        from selfcheck.metrics.history import HISTORY_FILE
+
+        if self.branch is not None:
+            return self.output_root.parent / f"history-{self.branch.id}.duckdb"
+        if self.branches:
+            return self.output_root.parent / f"history-{GROUP_FOLDER}.duckdb"
+        return self.output_root / HISTORY_FILE
+
+    @property
+    def analyst_dir(self) -> Path:
+        """Where the analyst's files of the period lie (measures, facts, texts, checklist):
+        beside the parameters file; a branch's in its ``analyst_dir`` (by default the folder
+        named after its id beside the parameters file)."""
+        if self.branch is None:
+            return self.params_path.parent
+        text = self.branch.analyst_dir or self.branch.id
+        return self._resolve(text, self.period)
+
+    def for_branch(self, branch_id: str) -> Config:
+        """The configuration of one branch of this group (:func:`load_config` with ``branch``)."""
+        return load_config(self.params_path, branch=branch_id)
 
     @property
     def thresholds(self) -> Thresholds:
@@ -413,7 +518,8 @@ class Config:
 
     @property
     def output_root(self) -> Path:
-        """The folder that holds every period's outputs (history lives here)."""
+        """The folder that holds every period's outputs (history lives here); of a group,
+        the period's folder holding the branches' folders and ``group``."""
         return self._resolve(self.params.output_dir, self.period).parent
 
     @property
@@ -443,17 +549,50 @@ class Config:
 # -- loading --------------------------------------------------------------------------
 
 
-def load_config(params_path: str | Path) -> Config:
-    """Read, validate and resolve a parameters file (and the standards file it names)."""
+def load_config(params_path: str | Path, branch: str | None = None) -> Config:
+    """Read, validate and resolve a parameters file (and the standards file it names).
+
+    ``branch``: of a group's parameters file (``branches:``), the configuration of that
+    branch — the group's parameters with the branch's data folder, output folder
+    (``<output_dir>/<id>``), standards, analyst files and name; without it, of a group,
+    the consolidated report's (``<output_dir>/group``)."""
     path = Path(params_path).expanduser().resolve()
-    return _load_config_cached(path, _mtime(path))
+    return _load_config_cached(path, _mtime(path), branch or None)
 
 
-@lru_cache(maxsize=8)
-def _load_config_cached(path: Path, _stamp: float) -> Config:
+def _resolved(text: str, base: Path) -> str:
+    p = Path(text).expanduser()
+    return (p if p.is_absolute() else base / p).as_posix()
+
+
+@lru_cache(maxsize=64)
+def _load_config_cached(path: Path, _stamp: float, branch_id: str | None = None) -> Config:
     raw = _read_yaml(path, what="参数文件")
     params = _validate(ParamsModel, raw, path)
     period = Period.parse(params.period)
+    branches = tuple(params.branches)
+    branch = None
+    if branch_id is not None:
+        branch = next((b for b in branches if b.id == branch_id), None)
+        if branch is None:
+            known = "、".join(f"{b.id}（{b.name}）" for b in branches) or "（未列出任何分支机构）"
+            raise ParamsError(
+                f"{path}: 没有编号为 {branch_id!r} 的分支机构；参数文件 branches 中的机构：{known}"
+                f" (no branch {branch_id!r} in this parameters file)"
+            )
+    if branches:
+        # the branch's (or the group's) own folders; paths resolved against this file, so
+        # the configuration is what a parameters file of that branch alone would give
+        base = path.parent
+        update: dict[str, Any] = {
+            "output_dir": f"{_resolved(params.output_dir, base)}/{branch.id if branch else GROUP_FOLDER}"
+        }
+        if branch is not None:
+            update["data_dir"] = _resolved(branch.data_dir, base)
+            update["reporting_unit"] = branch.reporting_unit or branch.name
+            if branch.standards is not None:
+                update["standards"] = _resolved(branch.standards, base)
+        params = params.model_copy(update=update)
     std_path = Path(params.standards.replace("{period}", str(period))).expanduser()
     if not std_path.is_absolute():
         std_path = (path.parent / std_path).resolve()
@@ -470,7 +609,7 @@ def _load_config_cached(path: Path, _stamp: float) -> Config:
     )
     for year in period.years:  # a year the calendar does not know stops here, not mid-run
         calendar.check_year(year, where=f"{path}: calendar.years")
-    return Config(path, params, period, standards, calendar)
+    return Config(path, params, period, standards, calendar, branch, branches)
 
 
 def load_standards(path: Path, kind: PeriodKind | None = None) -> Standards:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from selfcheck import fmt
 from selfcheck.analyst import OPEN_STATUSES, MeasureItem, analyst_file, load_measures
-from selfcheck.config import Standards
+from selfcheck.config import Config, Standards
 from selfcheck.errors import ParamsError
 from selfcheck.metrics.base import Measure, Target
 from selfcheck.metrics.catalogue import lookup
@@ -121,7 +121,7 @@ class Effect:
         return f"{self.name}{move}{tail}"
 
 
-def measure_files(params_path: Path, year: Period) -> list[Period]:
+def measure_files(params_path: Config | Path, year: Period) -> list[Period]:
     """The periods of the year whose measures file exists, oldest first (a month's before
     its quarter's, the year's own last)."""
     if year.kind != "year":
@@ -131,7 +131,7 @@ def measure_files(params_path: Path, year: Period) -> list[Period]:
     return sorted(found, key=lambda p: (p.end, -p.per_year))
 
 
-def year_measures(params_path: Path, year: Period) -> list[YearMeasure]:
+def year_measures(params_path: Config | Path, year: Period) -> list[YearMeasure]:
     """Every measure of the year's measures files, once each (same problem and measure
     text): the latest file's status; raised where it first appears or in ``carried_from``."""
     seen: dict[tuple[str, str], YearMeasure] = {}

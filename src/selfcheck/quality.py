@@ -15,6 +15,7 @@ from pathlib import Path
 
 from selfcheck.config import Config
 from selfcheck.errors import DataError
+from selfcheck.group import data_folders
 from selfcheck.ingest import DatasetQuality, DataStore
 from selfcheck.ingest.pool import partial_text as _partial_text
 from selfcheck.ingest.records import UnusedFile
@@ -38,9 +39,18 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
     path = quality_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     record: dict = {
-        "data_dir": str(config.data_dir()),
+        "data_dir": _data_dir_text(config),
         "max_bad_share": config.params.max_bad_share,
     }
+    if config.is_group:
+        from selfcheck.group import read_members
+
+        members = read_members(config)
+        record["branches"] = [
+            {"id": b.id, "name": b.name, "data_dir": str(folder)}
+            for b, folder in zip(members.included, data_folders(config), strict=True)
+        ]
+        record["excluded_branches"] = members.excluded
     parts = store.part_folders(config.period)
     if parts:  # pooled from part folders (a quarter's record is as it always was)
         record["data_from"] = config.params.data_from.parts
@@ -77,7 +87,12 @@ def _same_source(config: Config, d: dict) -> bool:
     """The stored record was written for this data folder and ``data_from``."""
     pooled = DataStore(config).pooled(config.period)
     parts = config.params.data_from.parts if pooled else None
-    return d.get("data_dir") == str(config.data_dir()) and d.get("data_from") == parts
+    return d.get("data_dir") == _data_dir_text(config) and d.get("data_from") == parts
+
+
+def _data_dir_text(config: Config) -> str:
+    """The data folder (of a group's consolidated report, every branch's, one per line)."""
+    return "\n".join(str(f) for f in data_folders(config))
 
 
 def _comparisons(config: Config) -> list:
@@ -110,6 +125,23 @@ def source_text(config: Config) -> str:
     """Where the period's data come from, for the appendix: ``数据目录：…/data/2026Q3。`` or,
     pooled from part folders, ``数据由各季度的数据目录合并（参数 data_from）：2026Q1（…/data/2026Q1）、…。``
     followed, for a partial period, by :func:`partial_text`."""
+    if config.is_group:
+        from selfcheck.group import read_members
+
+        members = read_members(config)
+        folders = "、".join(
+            f"{b.name}（{folder}）"
+            for b, folder in zip(members.included, data_folders(config), strict=True)
+        )
+        text = f"集团汇总数据由各分支机构的数据目录合并：{folders}。"
+        if members.excluded:
+            names = {b.id: b.name for b in config.branches}
+            text += (
+                "未纳入汇总的机构："
+                + "；".join(f"{names.get(i, i)}（{why}）" for i, why in members.excluded.items())
+                + "。"
+            )
+        return text
     store = DataStore(config)
     parts = store.part_folders(config.period)
     if not parts:

@@ -20,7 +20,6 @@ from selfcheck.config import Config
 from selfcheck.errors import SectionError
 from selfcheck.sections import SECTIONS, SectionDef, get_section
 
-
 # a saved result as last read in this process, with its figures' digest, by file: the
 # readers of a run (and a re-run cell) read the same unchanged file once; a result saved
 # again (written aside, then moved in place) has another stamp and is read anew

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from selfcheck.errors import SectionError
+from selfcheck.group import data_folders
 from selfcheck.ingest.source import find_file
 from selfcheck.period import PER_YEAR
 from selfcheck.schema import DATASETS
@@ -201,7 +202,7 @@ def resolve_scope(config: Config) -> Scope:
     if kind is not None and config.period.per_year < PER_YEAR[kind]:  # pooled: the parts
         folders = [config.data_dir(p) for p in config.period.parts(kind)]
     else:
-        folders = [config.data_dir()]
+        folders = data_folders(config)  # a group's: every branch's folder
     entries = []
     for name in DATASETS:
         present = any(find_file(f, name) is not None for f in folders)

@@ -35,12 +35,12 @@ def write_period_workbook(config: Config, *, previous: Path | None = None) -> Wr
     metrics = read_metrics_csv(metrics_csv) if metrics_csv.is_file() else None
     before = config.period.previous()
     if previous is None:
-        candidate = workbook_path(config.params_path, before)
+        candidate = workbook_path(config, before)
         previous = candidate if candidate.is_file() else None
     return write_workbook(
         checklist,
         str(config.period),
-        workbook_path(config.params_path, config.period),
+        workbook_path(config, config.period),
         window=inspection_window(config),
         metrics=metrics,
         previous=previous,
@@ -51,7 +51,7 @@ def write_period_workbook(config: Config, *, previous: Path | None = None) -> Wr
 def read_period_workbook(config: Config, checklist: Checklist | None = None) -> Inspection | None:
     """The period's workbook read back strictly against ``checklist`` (None: the configured
     one, loaded here); None when there is no workbook."""
-    path = workbook_path(config.params_path, config.period)
+    path = workbook_path(config, config.period)
     if not path.is_file():
         return None
     if checklist is None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from selfcheck.checklist.decide import CONCLUSIONS, NONCONFORM, PARTLY, decide
 from selfcheck.checklist.definition import Checklist, Item
+from selfcheck.config import Config
 from selfcheck.errors import DataError, OutputError
 from selfcheck.metrics.base import Metric
 
@@ -63,8 +64,11 @@ HEADERS = tuple(c.header for c in COLUMNS)
 COL = {c.header: i for i, c in enumerate(COLUMNS)}  # header → 0-based column
 
 
-def workbook_path(params_path: Path, period: object) -> Path:
-    return params_path.parent / f"{period}_checklist.xlsx"
+def workbook_path(source: Config | Path, period: object) -> Path:
+    """``<period>_checklist.xlsx`` among the analyst's files (``source``: a configuration —
+    a branch's in its own folder — or the path of a parameters file: beside it)."""
+    folder = source.analyst_dir if isinstance(source, Config) else Path(source).parent
+    return folder / f"{period}_checklist.xlsx"
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ from selfcheck.execution.runlock import (
 from selfcheck.execution.slowimports import block_slow_imports
 from selfcheck.exports import METRICS_FILE, METRICS_XLSX, write_metrics_csv, write_metrics_xlsx
 from selfcheck.ingest import memory
-from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
+from selfcheck.metrics.history import HistoryStore
 from selfcheck.quality import load_quality, load_unused_files, record_quality, unused_lines
 from selfcheck.report import Report, ReportMeta, SectionEntry
 from selfcheck.results import RUN_ENV, batch_environment
@@ -120,8 +120,12 @@ def run(
     wait: bool = False,
     force: bool = False,
     layout: bool = True,
+    branch: str | None = None,
 ) -> RunResult:
     """Validate, execute the sections, assemble.
+
+    ``branch``: of a group's parameters file, run that branch's report alone (None: the
+    group's consolidated report; :mod:`selfcheck.execution.group` runs them all).
 
     ``engine``: ``selfcheck`` (default; warm forked kernels) or ``papermill`` (cold
     kernels, Papermill's own engine). ``pool``: a running :class:`KernelPool` to take
@@ -147,7 +151,7 @@ def run(
         pool = None
     context = nullcontext(pool) if pool is not None else warm_pool(engine, cwd=notebooks_dir())
     with context as pool, batch_environment():  # the pool warms up while the data are checked
-        config = load_config(params_path)
+        config = load_config(params_path, branch)
         with output_lock(config.output_dir, what="run", wait=wait, echo=echo) as owner:
             echo(
                 f"selfcheck {__version__} · {config.period.title_zh} · 输出目录 {config.output_dir}"
@@ -407,7 +411,7 @@ def commit(config: Config, built: Built) -> tuple[Path, Path]:
                     pass
         except PermissionError as e:
             raise _open_elsewhere(target, e) from None
-    HistoryStore(config.output_root / HISTORY_FILE).write(
+    HistoryStore(config.history_path).write(
         config.period, [m for r in built.results for m in r.metrics]
     )
     for source, target in moves:
@@ -524,7 +528,11 @@ def _run_section(
             pm.execute_notebook(
                 str(source),
                 str(target),
-                parameters={"period": str(config.period), "params_path": str(config.params_path)},
+                parameters={
+                    "period": str(config.period),
+                    "params_path": str(config.params_path),
+                    "branch": config.branch.id if config.branch is not None else "",
+                },
                 kernel_name=KERNEL_NAME,
                 # the kernel's working directory; papermill's cwd= would chdir this whole
                 # process, which parallel sections would race on

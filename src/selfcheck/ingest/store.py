@@ -20,6 +20,7 @@ import pandas as pd
 from selfcheck.errors import DataError
 from selfcheck.ingest import cache
 from selfcheck.ingest.columns import DatasetMapping
+from selfcheck.ingest.group import Member, pool_frames, pool_quality
 from selfcheck.ingest.pool import POOL_VERSION, PartFolder, labels, missing_text, pool
 from selfcheck.ingest.read import (
     MAX_BAD_SHARE,
@@ -100,6 +101,15 @@ class DataStore:
             self._allow_partial = config.params.data_from.allow_partial
         else:
             self._dir = source
+        # a group's consolidated report: each branch's store, pooled (ingest/group.py)
+        self._members: list[tuple[Member, DataStore]] = []
+        if config is not None and config.is_group:
+            from selfcheck.group import read_members
+
+            for b in read_members(config).included:
+                branch = config.for_branch(b.id)
+                folder = branch.params.data_dir
+                self._members.append((Member(b.id, b.name, folder), DataStore(branch)))
         self._frames: dict[tuple[str, Period], pd.DataFrame | None] = {}
         self._quality: dict[tuple[str, Period], DatasetQuality] = {}
 
@@ -123,7 +133,14 @@ class DataStore:
             for p, f, label in zip(periods, folders, labels(folders), strict=True)
         ]
 
+    @property
+    def members(self) -> list[tuple[Member, DataStore]]:
+        """Of a group's consolidated report: each branch and its store (else empty)."""
+        return list(self._members)
+
     def has_period(self, period: Period) -> bool:
+        if self._members:  # a group's period: every branch has it
+            return all(store.has_period(period) for _, store in self._members)
         if self.pooled(period):
             parts = self.part_folders(period)
             if self._allow_partial:
@@ -137,6 +154,12 @@ class DataStore:
     def unused_files(self, period: Period) -> list[UnusedFile]:
         """Every file of the period's data folder (of each part folder: named with the
         folder, ``2026Q1/电话明细.xlsx``) that is not read as a dataset, with why."""
+        if self._members:
+            return [
+                UnusedFile(f"{m.name}/{u.name}", u.reason)
+                for m, store in self._members
+                for u in store.unused_files(period)
+            ]
         if self.pooled(period):
             return [
                 UnusedFile(f"{p.label}/{u.name}", u.reason)
@@ -150,6 +173,15 @@ class DataStore:
     def get(self, name: str, period: Period) -> pd.DataFrame | None:
         """A dataset of a period as a typed frame; None when the period has no such file."""
         key = (name, period)
+        if key not in self._frames and self._members:
+            got = [(m, store.get(name, period)) for m, store in self._members]
+            frames = [(m, f) for m, f in got if f is not None]
+            self._frames[key] = pool_frames(DATASETS[name], frames) if frames else None
+            if frames:
+                qualities = [(m, store.quality(name, period)) for m, store in self._members]
+                known = [(m, q) for m, q in qualities if q is not None]
+                if known:
+                    self._quality[key] = pool_quality(DATASETS[name], known)
         if key not in self._frames:
             if self.pooled(period):
                 files = self._part_files(name, period) if self.has_period(period) else []
@@ -172,6 +204,8 @@ class DataStore:
 
     def validate(self, period: Period, *, rehash: bool = True) -> dict[str, DatasetQuality]:
         """Read (or find valid in the cache) every dataset of the period; error if none."""
+        if self._members:
+            return self._validate_group(period, rehash=rehash)
         if self.pooled(period):
             return self._validate_pooled(period, rehash=rehash)
         folder = self._dir(period)
@@ -233,6 +267,26 @@ class DataStore:
             if keep_frames:
                 self._frames[(name, period)] = frame
         return {n: self._quality[(n, period)] for n in names}
+
+    def _validate_group(self, period: Period, *, rehash: bool) -> dict[str, DatasetQuality]:
+        """Every branch's datasets checked as its own report checks them; a branch whose data
+        folder is missing is an error naming the branch."""
+        checked: list[tuple[Member, dict[str, DatasetQuality]]] = []
+        for member, store in self._members:
+            try:
+                checked.append((member, store.validate(period, rehash=rehash)))
+            except DataError as e:
+                raise DataError(
+                    f"分支机构“{member.name}”（{member.id}）：{e} (branch {member.id})"
+                ) from None
+        names = [n for n in DATASETS if any(n in q for _, q in checked)]
+        out: dict[str, DatasetQuality] = {}
+        for name in names:
+            out[name] = pool_quality(
+                DATASETS[name], [(m, q[name]) for m, q in checked if name in q]
+            )
+            self._quality[(name, period)] = out[name]
+        return out
 
     def _parts_hint(self, period: Period) -> str:
         """A year or half-year without its own folder whose quarter or month folders exist."""

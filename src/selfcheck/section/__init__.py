@@ -46,7 +46,7 @@ from selfcheck.config import Config, load_config
 from selfcheck.errors import OutputError, ParamsError, SectionError
 from selfcheck.ingest import DataStore
 from selfcheck.metrics.base import Metric
-from selfcheck.metrics.history import HISTORY_FILE, HistoryStore
+from selfcheck.metrics.history import HistoryStore
 from selfcheck.period import Period
 from selfcheck.scope import Scope, check_requires, resolve_scope
 from selfcheck.section.cells import _cells, _first_line, _norm, _notebook_cells, _notebook_path
@@ -109,17 +109,21 @@ class _Entry:
 
 
 class Section:
-    def __init__(self, section_id: str, period: str, params_path: str | Path) -> None:
+    def __init__(
+        self, section_id: str, period: str, params_path: str | Path, branch: str = ""
+    ) -> None:
+        """``branch``: of a group's parameters file, the branch whose section this is
+        (empty: the group's consolidated report, or the one organisation)."""
         self._started = time.perf_counter()
         self.definition = get_section(section_id)
-        self.config: Config = load_config(params_path)
+        self.config: Config = load_config(params_path, branch or None)
         self.period: Period = Period.parse(period)
         if self.period != self.config.period:
             raise ParamsError(
                 f"笔记本参数 period={period} 与参数文件中的期间 {self.config.period} 不一致"
             )
         self.store = DataStore(self.config)
-        self.history = HistoryStore(self.config.output_root / HISTORY_FILE)
+        self.history = HistoryStore(self.config.history_path)
         # the saved result stays as it is until save() replaces it
         self.folder: Path = self.config.output_dir / "sections" / section_id
         self.result = SectionResult(
@@ -260,7 +264,7 @@ class Section:
         entry.slots.append(key)
         entry.blocks.extend([block, *added])
         self._sync()
-        path = analyst_file(self.config.params_path, self.period, "texts")
+        path = analyst_file(self.config, self.period, "texts")
         where = f"{path.parent.name}/{path.name}"
         state = []
         if replaced:
@@ -280,7 +284,7 @@ class Section:
         if self._texts_cache is None:
             from selfcheck.analyst import load_texts
 
-            self._texts_cache = load_texts(self.config.params_path, self.period)
+            self._texts_cache = load_texts(self.config, self.period)
         return self._texts_cache
 
     def table(
@@ -404,9 +408,7 @@ class Section:
         root = self.config.output_dir / "sections"
         for r in results:
             loaded, digest = load_result(root / r.section_id)
-            self.result.inputs[r.section_id] = (
-                digest if loaded is r else r.figures_digest()
-            )
+            self.result.inputs[r.section_id] = digest if loaded is r else r.figures_digest()
         return results
 
     # -- persistence ------------------------------------------------------------------
@@ -514,7 +516,7 @@ class Section:
             k for k in (*texts.replace, *texts.add) if k.startswith(prefix) and k not in slots
         )
         if unknown:
-            path = analyst_file(self.config.params_path, self.period, "texts")
+            path = analyst_file(self.config, self.period, "texts")
             raise ParamsError(
                 f"{path}: 本节没有这些文字槽位：{'、'.join(unknown)}。"
                 f"可用的槽位：{'、'.join(dict.fromkeys(slots)) or '（无）'}"

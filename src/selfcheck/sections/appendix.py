@@ -65,8 +65,8 @@ class Inputs:
     unused: list[UnusedFile]  # files of the data folder that were not read
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 def compute(sec: Section) -> pd.DataFrame:

@@ -44,14 +44,14 @@ PROBLEM_COLUMNS = (
 )
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 def problems_of(sec: Section, inspection: Inspection | None = None) -> list[Problem]:
     """The period's problems, ranked (shared with the measures section, which hands over the
     checklist it has read: ``inspection``, read here when None)."""
-    measures = load_measures(sec.config.params_path, sec.period)
+    measures = load_measures(sec.config, sec.period)
     analyst = measures.problems if measures is not None else []
     found = inspection_findings(inspection if inspection is not None else inspection_of(sec))
     return find_problems(all_metrics(sec), analyst, sec.scope.gaps, inspection=found)

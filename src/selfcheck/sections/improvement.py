@@ -172,7 +172,7 @@ def compute(sec: Section) -> pd.DataFrame:
     """The year's measures and their effects (an empty frame outside an annual report)."""
     rows: list[Effect] = []
     if _annual(sec):
-        measures = year_measures(sec.config.params_path, sec.period)
+        measures = year_measures(sec.config, sec.period)
         rows = effects(measures, values_of(sec), sec.config.standards, sec.period)
         for e in rows:
             if e.flags:

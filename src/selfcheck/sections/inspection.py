@@ -93,8 +93,8 @@ def conformity(counts: dict[str, int]) -> float | None:
     return counts[CONFORM] / assessed if assessed else None
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 def inspection_of(sec: Section) -> Figures:
@@ -128,7 +128,7 @@ def previous_findings(sec: Section, checklist: Checklist) -> tuple[Entry, ...]:
     """Last period's findings (不符合 / 基本符合), from its workbook beside the parameters
     file; none when it has none."""
     before = sec.period.previous()
-    path = workbook_path(sec.config.params_path, before)
+    path = workbook_path(sec.config, before)
     if not path.is_file():
         return ()
     last = read_workbook(path, checklist, str(before), window=None, check_period=False)
@@ -141,7 +141,7 @@ def compute(sec: Section) -> pd.DataFrame:
     f = replace(f, previous=previous_findings(sec, f.checklist))
     store(sec, "figures", f)
     if f.workbook is None:
-        path = workbook_path(sec.config.params_path, sec.period)
+        path = workbook_path(sec.config, sec.period)
         sec.leave_out(f"本期未填写自查检查表（{path.name}，由 selfcheck checklist 生成）")
     counts = f.counts()
     frame = pd.DataFrame.from_dict(counts, orient="index")[list(STATES)]

@@ -60,8 +60,8 @@ class Figures:
     checked: int = 0  # of last period's measures: those of a checklist item
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 def compute(sec: Section) -> pd.DataFrame:
@@ -69,8 +69,8 @@ def compute(sec: Section) -> pd.DataFrame:
     (run log) about problems without a measure and measures without a problem."""
     inspection = inspection_of(sec)  # the checklist, read once for problems and follow-up
     problems = problems_of(sec, inspection)
-    path = analyst_file(sec.config.params_path, sec.period, "measures")
-    measures = load_measures(sec.config.params_path, sec.period)
+    path = analyst_file(sec.config, sec.period, "measures")
+    measures = load_measures(sec.config, sec.period)
     items = measures.measures if measures is not None else []
     by_problem: dict[str, list] = {}
     for item in items:
@@ -91,7 +91,7 @@ def compute(sec: Section) -> pd.DataFrame:
         sec.warn(f"{path.name} 中有措施对应的问题本期不存在：{'、'.join(stray)}（请核对问题编号）")
 
     previous = sec.period.previous()
-    before = load_measures(sec.config.params_path, previous)
+    before = load_measures(sec.config, previous)
     follow_up, done, still_open, resolved, checked_items = None, 0, 0, 0, 0
     if before is not None and before.measures:
         now = {m.metric_id: m for m in all_metrics(sec)}

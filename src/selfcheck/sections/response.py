@@ -74,8 +74,8 @@ VISIT_IDS = (
 )
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 def _measures(sec: Section, period: Period) -> dict[str, Measure]:

@@ -34,8 +34,8 @@ TREND_IDS = (
 )
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 # -- metrics --------------------------------------------------------------------------

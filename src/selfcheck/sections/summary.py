@@ -42,8 +42,8 @@ HEADLINE_COLUMNS = (
 HEADLINE_COLUMN_NAMES = tuple(c.name for c in HEADLINE_COLUMNS)
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 def _results(sec: Section) -> list[SectionResult]:

@@ -66,8 +66,8 @@ INTAKE_TABLE = ("tickets.total", *INTAKE_IDS)
 METRIC_WIDTHS = (0.25, 0.13, 0.14, 0.10, 0.19, 0.19)
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 # -- computation --------------------------------------------------------------------------

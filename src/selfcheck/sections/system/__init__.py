@@ -56,8 +56,8 @@ from selfcheck.sections.system.terms import (
 CHART_INCIDENTS = 10
 
 
-def open_section(period: str, params_path: str) -> Section:
-    return Section(SECTION_ID, period, params_path)
+def open_section(period: str, params_path: str, branch: str = "") -> Section:
+    return Section(SECTION_ID, period, params_path, branch)
 
 
 # -- computation --------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def standards(sec: Section) -> None:
 
 def standards_table(sec: Section, *, caption: str = "服务标准体系建设情况") -> None:
     """The analyst's facts on standards with their source (nothing without any)."""
-    chosen = standard_facts(load_facts(sec.config.params_path, sec.period))
+    chosen = standard_facts(load_facts(sec.config, sec.period))
     if chosen:
         sec.table(caption, FACT_COLUMNS, fact_rows(chosen), label="standards")
 

@@ -124,7 +124,7 @@ def _fact_phrase(f: Fact) -> str:
 
 def area_facts(sec: Section, area: str) -> list[Fact]:
     """The analyst's facts of one area (none without a facts file)."""
-    facts = load_facts(sec.config.params_path, sec.period)
+    facts = load_facts(sec.config, sec.period)
     return [f for f in facts.facts if f.area == area] if facts is not None else []
 
 

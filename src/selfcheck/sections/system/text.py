@@ -187,8 +187,8 @@ def training(sec: Section, attendances: int | None) -> str:
 
 def standards(sec: Section) -> tuple[str, str | None]:
     """The analyst's facts on standards, with a warning for the run log when there are none."""
-    facts = load_facts(sec.config.params_path, sec.period)
-    path = analyst_file(sec.config.params_path, sec.period, "facts")
+    facts = load_facts(sec.config, sec.period)
+    path = analyst_file(sec.config, sec.period, "facts")
     if facts is None:
         return (
             "本季度未提供服务标准体系方面的材料（如制度文件数量、标准覆盖的业务场景比例、"
