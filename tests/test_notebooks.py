@@ -33,7 +33,8 @@ def test_notebook_shape(path):
     for stmt in tree.body:  # only `name = literal`
         assert isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant)
         names[stmt.targets[0].id] = stmt.value.value
-    assert set(names) == {"period", "params_path"}
+    assert set(names) == {"period", "params_path", "branch"}
+    assert names["branch"] == ""  # a group's branch, set by the run (empty: the one report)
     assert (
         path.parent / names["params_path"]
     ).resolve() == ROOT / "params" / f"{names['period']}.yaml"
@@ -92,7 +93,7 @@ def test_one_cell_per_report_block(path):
     modules = {name: importlib.import_module(f"selfcheck.sections.{name}") for name in imported}
     assigned = [n for n in open_cell.body if isinstance(n, ast.Assign)]
     assert [ast.unparse(n) for n in assigned] == [
-        f"sec = {n.value.func.value.id}.open_section(period, params_path)" for n in assigned
+        f"sec = {n.value.func.value.id}.open_section(period, params_path, branch)" for n in assigned
     ] and len(assigned) == 1
     calls = [_call(c) for c in code[1:-1]]
     assert ast.unparse(calls[0]).endswith(".compute(sec)"), "the metrics cell comes first"
