@@ -98,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
         help="另外生成之前几期（缺省：季度 4、月 12、半年 4、年度 1）",
     )
     s.add_argument("--seed", type=int, default=2026)
+    s.add_argument(
+        "--branches",
+        type=int,
+        default=None,
+        metavar="N",
+        help="集团示例：N 个分支机构（1–60）各自一套数据，写到 <out>/b01/<期间>/ …，"
+        "并写出可粘贴到参数文件的 <out>/branches.yaml；各分支规模与薄弱环节不同",
+    )
 
     v = sub.add_parser("validate", help="校验本期数据并写出数据质量记录")
     v.add_argument("params", type=Path)
@@ -286,8 +294,25 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "sample":
         from selfcheck.period import Period
-        from selfcheck.sample import generate
+        from selfcheck.sample import generate, generate_group, group_branches
 
+        if args.branches is not None:
+            group = generate_group(
+                Period.parse(args.period),
+                args.out,
+                branches=args.branches,
+                scale=args.scale,
+                history=args.history,
+                seed=args.seed,
+            )
+            for b in group_branches(args.branches):
+                periods = group[b.id]
+                print(
+                    f"{b.id} {b.name}（规模 {b.size:.2f}×，薄弱：{b.weak_zh}）："
+                    f"{len(periods)} 期 → {args.out / b.id}"
+                )
+            print(f"分支机构清单：{args.out / 'branches.yaml'}")
+            return 0
         written = generate(
             Period.parse(args.period),
             args.out,

@@ -54,6 +54,14 @@ The model, briefly:
   (with a valid check digit), and a few templates hold ``<``, ``&``, quotes
   or an emoji.
 
+* **A group of branches** (:func:`generate_group`): branch k (``b01`` … ``bNN``,
+  :func:`group_branches`) is this model with seed ``seed + k``, its volumes and staff
+  scaled by a size factor spread from 0.4 to 1.6, and a profile: weak in two areas
+  (slower phone answering, slower off-hours chat replies, slower ticket handling, late
+  visits, slower complaint handling, lower satisfaction scores or more QA critical
+  errors), like the single organisation in one, strong in the others; its record ids
+  carry its number, so no two branches share an agent, customer or ticket id.
+
 Everything is vectorised over rows (numpy, pyarrow compute; ids are built as
 fixed-width bytes), and files are written with pyarrow's CSV writer: UTF-8
 without BOM, canonical header in schema order, ``YYYY-MM-DD HH:MM:SS``,
@@ -65,11 +73,12 @@ the same arguments give byte-identical files.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from statistics import NormalDist
@@ -96,7 +105,15 @@ from selfcheck.schema import (
     VISIT_KINDS,
 )
 
-__all__ = ["SCALES", "ScaleName", "generate"]
+__all__ = [
+    "MAX_BRANCHES",
+    "SCALES",
+    "Branch",
+    "ScaleName",
+    "generate",
+    "generate_group",
+    "group_branches",
+]
 
 ScaleName = Literal["small", "default", "large"]
 
@@ -504,9 +521,9 @@ def _nan_where(sec: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _customer_ids(idx: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+def _customer_ids(idx: np.ndarray, null: np.ndarray | None = None, tag: str = "") -> pa.Array:
     """Pool index → ``C`` + 8 digits, a bijection that scatters neighbouring indices."""
-    return _fixed_ids("C", (idx * 48_271 + 7_654_321) % 100_000_000, 8, null=null)
+    return _fixed_ids(f"C{tag}", (idx * 48_271 + 7_654_321) % 100_000_000, 8, null=null)
 
 
 def _segments(idx: np.ndarray) -> np.ndarray:
@@ -554,6 +571,7 @@ class _Drift:
     repeat_share: float
     l1_median_min: float
     bot_share: float
+    handling: float = 1.0  # multiplier on every ticket level's handling time (a branch's profile)
 
 
 _SEASON = {1: 0.93, 2: 0.97, 3: 1.0, 4: 0.98}
@@ -595,6 +613,42 @@ def _drift(seed: int, period: Period) -> _Drift:
 
 
 @dataclass(frozen=True)
+class _Profile:
+    """A branch's strengths and weaknesses, applied to its drift (:func:`_profiled`).
+
+    Multipliers (1: as the reference organisation) and the satisfaction shift (0: as it).
+    """
+
+    queue: float = 1.0  # waits of queued callers → phone service level, abandonment
+    offhours: float = 1.0  # off-hours chats: share left without reply, response time
+    handling: float = 1.0  # ticket handling times of every level → late tickets
+    late: float = 1.0  # shares of visits arriving late
+    complaint_days: float = 1.0  # complaint handling in working days
+    satisfaction: float = 0.0  # added to the overall-score shift (+ = happier)
+    qa_critical: float = 1.0  # QA critical error rate
+
+
+def _profiled(d: _Drift, profile: _Profile | None) -> _Drift:
+    """The drift of a branch with ``profile`` (None: the drift itself, unchanged)."""
+    if profile is None:
+        return d
+    return replace(
+        d,
+        queue=d.queue * profile.queue,
+        offhours_noreply=d.offhours_noreply * profile.offhours,
+        offhours_median_min=d.offhours_median_min * profile.offhours,
+        handling=d.handling * profile.handling,
+        suburb_emergency_late=d.suburb_emergency_late * profile.late,
+        core_emergency_late=d.core_emergency_late * profile.late,
+        regular_late=d.regular_late * profile.late,
+        complaint_median_workdays=d.complaint_median_workdays * profile.complaint_days,
+        # the score distribution needs 0.045 - s ≥ 0 (see _surveys)
+        satisfaction=float(np.clip(d.satisfaction + profile.satisfaction, -0.1, 0.04)),
+        qa_critical=d.qa_critical * profile.qa_critical,
+    )
+
+
+@dataclass(frozen=True)
 class _Roster:
     """Everyone the organisation ever hired (for one seed and scale)."""
 
@@ -616,8 +670,8 @@ def _hire_days(months: np.ndarray) -> np.ndarray:
     return np.busday_offset(days, 0, roll="forward")
 
 
-def _roster(seed: int, scale: str) -> _Roster:
-    size = _SIZES[scale]
+def _roster(seed: int, scale: str, size: _Size | None = None) -> _Roster:
+    size = size or _SIZES[scale]
     rng = np.random.default_rng([seed, zlib.crc32(b"roster"), zlib.crc32(scale.encode())])
     months = np.arange(_ROSTER_FROM, _ROSTER_TO)
     # a fifth leave within the first year; the others stay ~11 years on average, at most
@@ -679,6 +733,7 @@ class _Ctx:
     promo: np.ndarray
     day_strings: np.ndarray  # (ndays, 8) uint8: YYYYMMDD
     staff: _Staff | None = None
+    tag: str = ""  # a branch's part of record ids (empty: a single organisation)
 
     def count(self, base: int) -> int:
         return max(1, round(base * self.drift.volume))
@@ -728,7 +783,15 @@ class _Ctx:
         return pick
 
 
-def _context(period: Period, scale: str, seed: int, roster: _Roster) -> _Ctx:
+def _context(
+    period: Period,
+    scale: str,
+    seed: int,
+    roster: _Roster,
+    size: _Size | None = None,
+    profile: _Profile | None = None,
+    tag: str = "",
+) -> _Ctx:
     ndays = period.days
     workday = _workdays(period.first_day, ndays)
     rng = _rng(seed, period, "calendar")
@@ -751,9 +814,9 @@ def _context(period: Period, scale: str, seed: int, roster: _Roster) -> _Ctx:
     return _Ctx(
         period=period,
         seed=seed,
-        size=_SIZES[scale],
+        size=size or _SIZES[scale],
         roster=roster,
-        drift=_drift(seed, period),
+        drift=_profiled(_drift(seed, period), profile),
         start=_epoch(period.start),
         end=_epoch(period.end),
         ndays=ndays,
@@ -761,11 +824,12 @@ def _context(period: Period, scale: str, seed: int, roster: _Roster) -> _Ctx:
         day_noise=day_noise,
         promo=promo,
         day_strings=day_strings,
+        tag=tag,
     )
 
 
 def _seq_ids(ctx: _Ctx, prefix: str, n: int, width: int = 8) -> pa.Array:
-    return _fixed_ids(f"{prefix}{_token(ctx.period)}", np.arange(1, n + 1), width)
+    return _fixed_ids(f"{prefix}{ctx.tag}{_token(ctx.period)}", np.arange(1, n + 1), width)
 
 
 def _day_seconds(days: np.ndarray) -> np.ndarray:
@@ -787,7 +851,7 @@ def _staff(ctx: _Ctx) -> pa.Table:
     hired, left = ro.hired[rows], ro.left[rows]
     left_known = left < end_day
     hire_s, leave_s = _day_seconds(hired), _day_seconds(left)
-    ids = _fixed_ids("KF", ro.number[rows], 6)
+    ids = _fixed_ids(f"KF{ctx.tag}", ro.number[rows], 6)
     front = ro.role[rows] == 0
     employed = front & (hire_s < ctx.end) & (leave_s > ctx.start)
     stable = front & (hire_s <= ctx.start) & (leave_s >= ctx.end)
@@ -877,14 +941,14 @@ def _tickets(ctx: _Ctx) -> tuple[pa.Table, _Tickets]:
     first = _nan_where(first, by_bot | _chance(rng, n, 0.02))
     first_cut = _cut(first, ctx.end)
 
-    med = np.array([d.l1_median_min * 60, 8 * _HOUR, 30 * _HOUR])[level]
+    med = np.array([d.l1_median_min * 60, 8 * _HOUR, 30 * _HOUR])[level] * d.handling
     sig = np.array([0.62, 0.80, 0.60])[level]
     dur = _lognormal(rng, med, sig, n)
     dur = np.where(_chance(rng, n, 0.004), dur * 15, dur)  # stuck tickets
     dur = np.where(by_bot, _lognormal(rng, 150.0, 0.6, n), dur)
     l3 = level == 2
     with_plan = l3 & ~_chance(rng, n, 0.15)
-    plan = np.where(with_plan, t + _lognormal(rng, 20 * _HOUR, 0.6, n), np.nan)
+    plan = np.where(with_plan, t + _lognormal(rng, 20 * _HOUR * d.handling, 0.6, n), np.nan)
     plan = np.where(with_plan, np.fmax(plan, first + 60), np.nan)
     resolved = np.where(with_plan, plan + _lognormal(rng, 3 * _DAY, 0.7, n), t + dur)
     resolved = np.fmax(resolved, first + 60)
@@ -921,7 +985,7 @@ def _tickets(ctx: _Ctx) -> tuple[pa.Table, _Tickets]:
     assert ctx.staff is not None
     team = np.where(agent >= 0, ctx.roster.team[ctx.staff.ridx[np.clip(agent, 0, None)]], -1)
 
-    ids = _fixed_ids("GD", np.arange(1, n + 1), 7, infix=ctx.day_strings[ctx.day_of(t)])
+    ids = _fixed_ids(f"GD{ctx.tag}", np.arange(1, n + 1), 7, infix=ctx.day_strings[ctx.day_of(t)])
     table = _table(
         "tickets",
         ticket_id=ids,
@@ -929,7 +993,7 @@ def _tickets(ctx: _Ctx) -> tuple[pa.Table, _Tickets]:
         channel=_labels(CHANNELS, channel),
         level=_labels(LEVELS, _recode(("L1", "L2", "L3"), LEVELS)[level]),
         category=_labels(_CATEGORIES, category, _chance(rng, n, 0.015)),
-        customer_id=_customer_ids(np.clip(cust, 0, None), cust < 0),
+        customer_id=_customer_ids(np.clip(cust, 0, None), cust < 0, ctx.tag),
         segment=_labels(_SEGMENTS, _segments(cust), (cust < 0) | _chance(rng, n, 0.01)),
         first_response_at=_ts(first_cut),
         resolved_at=_ts(resolved),
@@ -1014,7 +1078,7 @@ def _calls(ctx: _Ctx, incidents: _Incidents) -> tuple[pa.Table, _Handled]:
         queue_seconds=_ints(queue),
         talk_seconds=_ints(talk),
         agent_id=ctx.staff.ids.take(pa.array(np.clip(agent, 0, None), mask=agent < 0)),
-        customer_id=_customer_ids(cust, no_cust),
+        customer_id=_customer_ids(cust, no_cust, ctx.tag),
     )
     return table, handled
 
@@ -1061,7 +1125,7 @@ def _chats(ctx: _Ctx) -> tuple[pa.Table, _Handled]:
         off_hours_notice=_bools(notice, notice_null),
         ended_at=_ts(ended),
         agent_id=ctx.staff.ids.take(pa.array(np.clip(agent, 0, None), mask=agent < 0)),
-        customer_id=_customer_ids(cust, _chance(rng, n, 0.3)),
+        customer_id=_customer_ids(cust, _chance(rng, n, 0.3), ctx.tag),
     )
     return table, handled
 
@@ -1195,7 +1259,7 @@ def _complaints(ctx: _Ctx, tickets: _Tickets) -> pa.Table:
         complaint_id=_seq_ids(ctx, "TS", n, 6),
         received_at=_ts(t),
         type=_labels(COMPLAINT_TYPES, ctype),
-        customer_id=_customer_ids(np.clip(cust, 0, None), cust < 0),
+        customer_id=_customer_ids(np.clip(cust, 0, None), cust < 0, ctx.tag),
         segment=_labels(_SEGMENTS, _segments(cust), cust < 0),
         channel=_labels(CHANNELS, channel, _chance(rng, n, 0.01)),
         resolved_at=_ts(resolved),
@@ -1327,7 +1391,7 @@ def _surveys(ctx: _Ctx, tickets: _Tickets) -> pa.Table:
         overall=_ints(overall),
         **dims,
         nps=_ints(nps, _chance(rng, n, 0.03)),
-        customer_id=_customer_ids(np.clip(cust, 0, None), cust < 0),
+        customer_id=_customer_ids(np.clip(cust, 0, None), cust < 0, ctx.tag),
         segment=_labels(_SEGMENTS, _segments(cust), cust < 0),
         channel=_labels(CHANNELS, channel, _chance(rng, n, 0.01)),
         ticket_id=tickets.ids.take(pa.array(li, mask=~linked)),
@@ -1382,7 +1446,7 @@ def _training(ctx: _Ctx) -> pa.Table:
     passed = score >= 70
     return _table(
         "training",
-        session_id=_fixed_ids(f"PX{_token(ctx.period)}", sess + 1, 3),
+        session_id=_fixed_ids(f"PX{ctx.tag}{_token(ctx.period)}", sess + 1, 3),
         date=_dates(dates[sess]),
         topic=_labels((*_TOPICS, _INDUCTION), topic[sess]),
         hours=pa.array(hours[sess]),
@@ -1500,8 +1564,17 @@ def _write(table: pa.Table, path: Path) -> None:
         raise
 
 
-def _generate_period(period: Period, folder: Path, scale: str, seed: int, roster: _Roster):
-    ctx = _context(period, scale, seed, roster)
+def _generate_period(
+    period: Period,
+    folder: Path,
+    scale: str,
+    seed: int,
+    roster: _Roster,
+    size: _Size | None = None,
+    profile: _Profile | None = None,
+    tag: str = "",
+) -> list[Path]:
+    ctx = _context(period, scale, seed, roster, size, profile, tag)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / f"{name}.csv" for name in DATASETS}
 
@@ -1538,6 +1611,22 @@ def default_history(period: Period) -> int:
     return {"year": 1, "half": 4, "quarter": 4, "month": 12}[period.kind]
 
 
+def _checked(p: Period, scale: str, history: int | None, seed: int) -> int:
+    """The arguments checked; the number of earlier periods to write."""
+    if scale not in _SIZES:
+        raise ParamsError(f"规模应为 {', '.join(_SIZES)} 之一 (unknown scale {scale!r})")
+    if history is None:
+        history = 0 if scale == "large" else default_history(p)
+    if history < 0:
+        raise ParamsError(f"history 不能为负数 (history must be ≥ 0), got {history}")
+    if seed < 0:
+        raise ParamsError(f"seed 不能为负数 (seed must be ≥ 0), got {seed}")
+    first = p.shift(-history)
+    if first.year < 2005 or p.year > 2099:
+        raise ParamsError(f"示例数据只支持 2005–2099 年 (sample data covers 2005-2099), got {p}")
+    return history
+
+
 def generate(
     period: Period | str,
     root: Path | str,
@@ -1554,17 +1643,7 @@ def generate(
     for large. Returns ``{period: [paths in schema order]}``, oldest period first.
     """
     p = Period.parse(period)
-    if scale not in _SIZES:
-        raise ParamsError(f"规模应为 {', '.join(_SIZES)} 之一 (unknown scale {scale!r})")
-    if history is None:
-        history = 0 if scale == "large" else default_history(p)
-    if history < 0:
-        raise ParamsError(f"history 不能为负数 (history must be ≥ 0), got {history}")
-    if seed < 0:
-        raise ParamsError(f"seed 不能为负数 (seed must be ≥ 0), got {seed}")
-    first = p.shift(-history)
-    if first.year < 2005 or p.year > 2099:
-        raise ParamsError(f"示例数据只支持 2005–2099 年 (sample data covers 2005-2099), got {p}")
+    history = _checked(p, scale, history, seed)
     roster = _roster(seed, scale)
     root = Path(root)
     out: dict[str, list[Path]] = {}
@@ -1572,3 +1651,170 @@ def generate(
         q = p.shift(-k)
         out[str(q)] = _generate_period(q, root / str(q), scale, seed, roster)
     return out
+
+
+# ---------------------------------------------------------------------------
+# a group of branches
+# ---------------------------------------------------------------------------
+
+MAX_BRANCHES = 60
+
+_BRANCH_NAMES = (
+    "华东分公司", "华南分公司", "华北分公司", "华中分公司", "西南分公司", "西北分公司",
+    "东北分公司", "北京分公司", "上海分公司", "广州分公司", "深圳分公司", "天津分公司",
+    "重庆分公司", "杭州分公司", "南京分公司", "苏州分公司", "武汉分公司", "成都分公司",
+    "西安分公司", "青岛分公司", "济南分公司", "郑州分公司", "长沙分公司", "合肥分公司",
+    "福州分公司", "厦门分公司", "南昌分公司", "昆明分公司", "贵阳分公司", "南宁分公司",
+    "海口分公司", "沈阳分公司", "大连分公司", "长春分公司", "哈尔滨分公司", "石家庄分公司",
+    "太原分公司", "呼和浩特分公司", "兰州分公司", "西宁分公司", "银川分公司", "乌鲁木齐分公司",
+    "拉萨分公司", "宁波分公司", "无锡分公司", "佛山分公司", "东莞分公司", "温州分公司",
+    "烟台分公司", "唐山分公司", "徐州分公司", "常州分公司", "泉州分公司", "珠海分公司",
+    "洛阳分公司", "绍兴分公司", "嘉兴分公司", "潍坊分公司", "惠州分公司", "扬州分公司",
+)  # fmt: skip
+
+# the areas a branch can be strong or weak in: its profile field, value when strong, when weak
+_BRANCH_AREAS: dict[str, tuple[str, str, float, float]] = {
+    "phone": ("电话接听", "queue", 0.55, 2.2),
+    "online": ("在线客服", "offhours", 0.5, 1.5),
+    "tickets": ("工单处理", "handling", 0.8, 1.35),
+    "visits": ("现场服务", "late", 0.45, 1.5),
+    "complaints": ("投诉处理", "complaint_days", 0.45, 1.3),
+    "satisfaction": ("客户满意度", "satisfaction", 0.02, -0.045),
+    "qa": ("服务质检", "qa_critical", 0.45, 1.6),
+}
+_SECOND_WEAK = (3, 2, 4, 1, 5, 6, 3, 2, 4)  # offset of the second weak area, by i // 7
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch of a sample group: its id, name, size and profile.
+
+    ``size`` multiplies the chosen scale's volumes; ``weak`` are the areas it falls short
+    in, ``average`` the one where it is like the single-organisation sample (which has
+    shortfalls of its own), and in every other area it is strong.
+    """
+
+    id: str
+    name: str
+    size: float
+    weak: tuple[str, ...]
+    average: str
+
+    @property
+    def weak_zh(self) -> str:
+        return "、".join(_BRANCH_AREAS[a][0] for a in self.weak)
+
+    def profile(self) -> _Profile:
+        values: dict[str, float] = {}
+        for area, (_, field, strong, weak) in _BRANCH_AREAS.items():
+            if area in self.weak:
+                values[field] = weak
+            elif area != self.average:
+                values[field] = strong
+        return _Profile(**values)
+
+
+def group_branches(n: int) -> list[Branch]:
+    """The ``n`` branches (1–60) of a sample group, ``b01`` … ``bNN``.
+
+    Sizes are spread evenly from 0.4 to 1.6 (1.0 for a single branch) and dealt out in
+    the order of the fractional parts of k·φ, so neighbouring ids differ in size. Branch
+    i (from 0) is weak in areas i and i + 3 (mod 7; the offset changes every seven
+    branches), like the reference organisation in area i + 5 (or the next free one), and
+    strong in the rest.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_BRANCHES:
+        raise ParamsError(
+            f"分支机构数应为 1–{MAX_BRANCHES}，当前为 {n!r} "
+            f"(the number of branches must be 1 to {MAX_BRANCHES}, got {n!r})"
+        )
+    spread = np.linspace(0.4, 1.6, n) if n > 1 else np.array([1.0])
+    order = np.argsort(((np.arange(1, n + 1) * 0.6180339887498949) % 1.0), kind="stable")
+    size = np.empty(n)
+    size[order] = spread
+    areas = list(_BRANCH_AREAS)
+    out = []
+    for i in range(n):
+        weak_codes = (i % 7, (i + _SECOND_WEAK[i // 7]) % 7)
+        average = next(c % 7 for c in (i + 5, i + 6, i + 4) if c % 7 not in weak_codes)
+        out.append(
+            Branch(
+                id=f"b{i + 1:02d}",
+                name=_BRANCH_NAMES[i],
+                size=round(float(size[i]), 2),
+                weak=tuple(areas[c] for c in weak_codes),
+                average=areas[average],
+            )
+        )
+    return out
+
+
+def _scaled(size: _Size, factor: float) -> _Size:
+    return _Size(*(max(1, round(v * factor)) for v in vars(size).values()))
+
+
+def branches_yaml(group: Sequence[Branch], root: Path | str) -> str:
+    """The text of ``branches.yaml``: a ``branches:`` list to paste into a parameters file."""
+    root_text = Path(root).as_posix()
+    lines = [
+        "# 示例集团的分支机构（selfcheck sample --branches 生成），可复制到参数文件中。",
+        "# data_dir 按 --out 原样写出；相对路径以参数文件所在目录为基准，必要时相应修改。",
+        "branches:",
+    ]
+    for b in group:
+        data_dir = json.dumps(f"{root_text}/{b.id}/{{period}}", ensure_ascii=False)
+        lines.append(
+            f"  - {{id: {b.id}, name: {b.name}, data_dir: {data_dir}}}"
+            f"  # 规模 {b.size:.2f}×，薄弱：{b.weak_zh}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def generate_group(
+    period: Period | str,
+    root: Path | str,
+    *,
+    branches: int,
+    scale: ScaleName = "default",
+    history: int | None = None,
+    seed: int = 2026,
+) -> dict[str, dict[str, list[Path]]]:
+    """Write sample data for a group of ``branches`` branches, and ``root/branches.yaml``.
+
+    Branch k (``b01`` … ``bNN``, see :func:`group_branches`) gets the files :func:`generate`
+    writes, under ``root/<id>/<period>/<dataset>.csv``, from seed ``seed + k``, with its
+    size and profile; its record ids (agents, customers, tickets …) carry its number, so
+    no two branches share one. Returns ``{branch id: {period: [paths]}}``.
+    """
+    p = Period.parse(period)
+    group = group_branches(branches)
+    history = _checked(p, scale, history, seed)
+    root = Path(root)
+    out: dict[str, dict[str, list[Path]]] = {}
+    for k, b in enumerate(group, start=1):
+        size = _scaled(_SIZES[scale], b.size)
+        roster = _roster(seed + k, scale, size)
+        profile = b.profile()
+        written: dict[str, list[Path]] = {}
+        for back in range(history, -1, -1):
+            q = p.shift(-back)
+            written[str(q)] = _generate_period(
+                q, root / b.id / str(q), scale, seed + k, roster, size, profile, f"{k:02d}"
+            )
+        out[b.id] = written
+    _write_text(branches_yaml(group, root), root / "branches.yaml")
+    return out
+
+
+def _write_text(text: str, path: Path) -> None:
+    """A UTF-8 text file, written to a temporary file in the same folder and moved into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
