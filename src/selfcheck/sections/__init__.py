@@ -17,7 +17,7 @@ class SectionDef:
     id: str
     title: str
     notebook: str  # file name under notebooks/
-    order: int  # place in the report's plan (1–10); numbering is by position
+    order: int  # place in the report's plan (1–11); numbering is by position
     after_all: bool = False  # runs after every other section (it reads their results)
     # the datasets it reports on: none of them in scope (selfcheck.scope) and the section
     # emits nothing, and is left out of the report; () for a section always there
@@ -28,29 +28,31 @@ SECTIONS: tuple[SectionDef, ...] = tuple(
     sorted(
         (
             SectionDef("summary", "报告摘要", "01_summary.ipynb", 1, after_all=True),
-            SectionDef("system", "服务体系建设现状", "02_system.ipynb", 2),
+            # a group's consolidated report only (left out otherwise): after the summary
+            SectionDef("branches", "各分支机构对比", "11_branches.ipynb", 2, after_all=True),
+            SectionDef("system", "服务体系建设现状", "02_system.ipynb", 3),
             SectionDef(
-                "process", "服务流程运行效能", "03_process.ipynb", 3, datasets=("tickets", "visits")
+                "process", "服务流程运行效能", "03_process.ipynb", 4, datasets=("tickets", "visits")
             ),
             SectionDef(
                 "response",
                 "服务响应速度",
                 "04_response.ipynb",
-                4,
+                5,
                 datasets=("chats", "calls", "visits"),
             ),
             SectionDef(
                 "satisfaction",
                 "客户满意度与投诉处理",
                 "05_satisfaction.ipynb",
-                5,
+                6,
                 datasets=("surveys", "complaints"),
             ),
-            SectionDef("quality", "服务质量检查", "06_quality.ipynb", 6, datasets=("qa_reviews",)),
-            SectionDef("inspection", "自查工作开展情况", "07_inspection.ipynb", 7, after_all=True),
-            SectionDef("findings", "存在的问题", "08_findings.ipynb", 8, after_all=True),
-            SectionDef("measures", "原因分析与整改措施", "09_measures.ipynb", 9, after_all=True),
-            SectionDef("appendix", "附录", "10_appendix.ipynb", 10, after_all=True),
+            SectionDef("quality", "服务质量检查", "06_quality.ipynb", 7, datasets=("qa_reviews",)),
+            SectionDef("inspection", "自查工作开展情况", "07_inspection.ipynb", 8, after_all=True),
+            SectionDef("findings", "存在的问题", "08_findings.ipynb", 9, after_all=True),
+            SectionDef("measures", "原因分析与整改措施", "09_measures.ipynb", 10, after_all=True),
+            SectionDef("appendix", "附录", "10_appendix.ipynb", 11, after_all=True),
         ),
         key=lambda s: s.order,
     )

@@ -374,11 +374,11 @@ def trend_figure(
     return sec.figure(fig, caption, note=TREND_NOTE)
 
 
-def figure(sec: Section, size: tuple[float, float], ncols: int = 1):
+def figure(sec: Section, size: tuple[float, float], ncols: int = 1, nrows: int = 1):
     """A new chart of ``size`` (width, height in inches, as matplotlib's ``figsize``) in the
     report's theme."""
     import matplotlib.pyplot as plt
 
     figsize = figure_size(sec, size)
     charts.setup()
-    return plt.subplots(1, ncols, figsize=figsize, layout="constrained")
+    return plt.subplots(nrows, ncols, figsize=figsize, layout="constrained")
