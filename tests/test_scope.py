@@ -347,7 +347,8 @@ def test_full_sample_keeps_every_section_and_gains_the_scope_paragraph(result):
         "本次自查范围：工单受理与处理、电话服务、在线咨询、现场服务、投诉处理、客户满意度调查、"
         "服务团队、培训、服务质量检查（质检）、系统保障（故障）共10类数据均已提供，全部纳入自查。"
     )
-    assert len(_texts(doc, "Heading 1")) == len(SECTIONS)  # the checklists inspected: all of them
+    # the checklists inspected: every section but the group's 各分支机构对比
+    assert len(_texts(doc, "Heading 1")) == len([s for s in SECTIONS if not s.group_only])
 
 
 def test_a_heading_out_of_scope_drops_its_subsection_only(tmp_path):

@@ -507,6 +507,8 @@ def _run_section(
     html: _HtmlRenderer,
     echo: Callable[[str], None],
 ) -> SectionRun:
+    if section.group_only and not config.is_group:
+        return _left_out_here(section, config)
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -588,6 +590,32 @@ _KERNEL_START_FAILURES = (
     "kernel died before replying",
     "kernel didn't respond",
 )
+
+
+def _left_out_here(section: SectionDef, config: Config) -> SectionRun:
+    """A section of a group's report only, in any other report: its result saved empty
+    (the report leaves it out, as a notebook's ``leave_out`` would), no kernel started."""
+    from selfcheck.section import write_result
+
+    t = time.perf_counter()
+    result = SectionResult(
+        section_id=section.id,
+        title=section.title,
+        order=section.order,
+        period=str(config.period),
+        origin="papermill",
+        saved_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+        seconds=0.0,
+    )
+    write_result(result, {}, config.output_dir / "sections" / section.id)
+    return SectionRun(
+        section.id,
+        section.title,
+        "ok",
+        round(time.perf_counter() - t, 3),
+        origin="papermill",
+        saved_at=result.saved_at,
+    )
 
 
 def _kernel_did_not_start(e: BaseException) -> bool:

@@ -22,6 +22,9 @@ class SectionDef:
     # the datasets it reports on: none of them in scope (selfcheck.scope) and the section
     # emits nothing, and is left out of the report; () for a section always there
     datasets: tuple[str, ...] = ()
+    # only in a group's consolidated report: elsewhere the run saves it empty (left out)
+    # without starting a kernel
+    group_only: bool = False
 
 
 SECTIONS: tuple[SectionDef, ...] = tuple(
@@ -29,7 +32,14 @@ SECTIONS: tuple[SectionDef, ...] = tuple(
         (
             SectionDef("summary", "报告摘要", "01_summary.ipynb", 1, after_all=True),
             # a group's consolidated report only (left out otherwise): after the summary
-            SectionDef("branches", "各分支机构对比", "11_branches.ipynb", 2, after_all=True),
+            SectionDef(
+                "branches",
+                "各分支机构对比",
+                "11_branches.ipynb",
+                2,
+                after_all=True,
+                group_only=True,
+            ),
             SectionDef("system", "服务体系建设现状", "02_system.ipynb", 3),
             SectionDef(
                 "process", "服务流程运行效能", "03_process.ipynb", 4, datasets=("tickets", "visits")
