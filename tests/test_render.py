@@ -48,7 +48,7 @@ def squash(text: str) -> str:
 
 
 def numbered(section_id: str) -> tuple[int, str]:
-    i = [s.id for s in SECTIONS].index(section_id) + 1
+    i = [s.id for s in SECTIONS if not s.group_only].index(section_id) + 1
     return i, f"{chinese_number(i)}、{SECTIONS[i - 1].title}"
 
 
