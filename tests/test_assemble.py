@@ -148,7 +148,7 @@ def run_cells_like_jupyterlab(ws: Workspace, notebook: str, monkeypatch) -> None
             continue
         source = cell.source
         if "parameters" in cell.metadata.get("tags", []):
-            source = f"period = {PERIOD!r}\nparams_path = {str(ws.params)!r}"
+            source = f"period = {PERIOD!r}\nparams_path = {str(ws.params)!r}\nbranch = ''"
         exec(compile(source, notebook, "exec"), namespace)
 
 

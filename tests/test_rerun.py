@@ -75,7 +75,7 @@ def _with_params(nb, params: Path):
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            cell.source = f"period = {PERIOD!r}\nparams_path = {str(params)!r}"
+            cell.source = f"period = {PERIOD!r}\nparams_path = {str(params)!r}\nbranch = ''"
     return nb
 
 
@@ -139,7 +139,9 @@ def _own_notebook(params: Path):
     }
     nb.cells = [nbformat.v4.new_markdown_cell("# 自行分析")]
     nb.cells.append(
-        nbformat.v4.new_code_cell(f"period = {PERIOD!r}\nparams_path = {str(params)!r}")
+        nbformat.v4.new_code_cell(
+            f"period = {PERIOD!r}\nparams_path = {str(params)!r}\nbranch = ''"
+        )
     )
     nb.cells += [nbformat.v4.new_code_cell(src) for src in OWN_CELLS]
     return nb

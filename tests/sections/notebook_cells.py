@@ -24,7 +24,7 @@ def code_cells(notebook: str) -> list[str]:
 
 def run_cells(notebook: str, period: str, params: Path):
     """Execute the notebook's code cells in order and return its ``sec``."""
-    namespace: dict = {"period": period, "params_path": str(params)}
+    namespace: dict = {"period": period, "params_path": str(params), "branch": ""}
     for source in code_cells(notebook):
         exec(compile(source, notebook, "exec"), namespace)
     return namespace["sec"]

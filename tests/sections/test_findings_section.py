@@ -32,7 +32,7 @@ def _run(notebook: str, params: Path):
     path = ROOT / "notebooks" / notebook
     nb = nbformat.read(path, as_version=4)
     fill_missing_results(params)  # the first-phase sections not made by hand: empty
-    scope: dict = {"period": PERIOD, "params_path": str(params)}
+    scope: dict = {"period": PERIOD, "params_path": str(params), "branch": ""}
     for source in [c.source for c in nb.cells if c.cell_type == "code"][1:]:
         exec(compile(source, str(path), "exec"), scope)
     return scope["sec"]

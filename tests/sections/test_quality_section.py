@@ -32,7 +32,7 @@ def _cells() -> list[str]:
 
 def _run(folder: Path, data_root: Path, **extra: str):
     params = write_params(folder, data_root, **extra)
-    scope: dict = {"period": PERIOD, "params_path": str(params)}
+    scope: dict = {"period": PERIOD, "params_path": str(params), "branch": ""}
     for source in _cells():
         exec(compile(source, str(NOTEBOOK), "exec"), scope)
     return scope["sec"]

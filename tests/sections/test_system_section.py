@@ -58,7 +58,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_system.ipynb"
 def _run(params: Path):
     """The notebook's cells in order, in-process (the report's blocks, as Papermill runs them)."""
     cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
-    ns: dict = {"period": PERIOD, "params_path": str(params)}
+    ns: dict = {"period": PERIOD, "params_path": str(params), "branch": ""}
     for cell in cells[1:]:  # after the parameters cell
         exec(compile(cell.source, cell.id, "exec"), ns)
     return ns["sec"]
