@@ -507,7 +507,7 @@ def _run_section(
     html: _HtmlRenderer,
     echo: Callable[[str], None],
 ) -> SectionRun:
-    if section.group_only and not config.is_group:
+    if _left_out(section, config):
         return _left_out_here(section, config)
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -592,9 +592,21 @@ _KERNEL_START_FAILURES = (
 )
 
 
+def _left_out(section: SectionDef, config: Config) -> bool:
+    """The section leaves itself out of this report whatever the data say: a group's
+    section in another report, a section made from an analyst's file that is not there
+    (自查工作开展情况 without the period's checklist workbook)."""
+    if section.group_only and not config.is_group:
+        return True
+    if section.requires_file is not None:
+        name = section.requires_file.replace("{period}", str(config.period))
+        return not (config.analyst_dir / name).exists()
+    return False
+
+
 def _left_out_here(section: SectionDef, config: Config) -> SectionRun:
-    """A section of a group's report only, in any other report: its result saved empty
-    (the report leaves it out, as a notebook's ``leave_out`` would), no kernel started."""
+    """A section that leaves itself out (:func:`_left_out`): its result saved empty (the
+    report leaves it out, as the notebook's ``leave_out`` would), no kernel started."""
     from selfcheck.section import write_result
 
     t = time.perf_counter()

@@ -25,6 +25,10 @@ class SectionDef:
     # only in a group's consolidated report: elsewhere the run saves it empty (left out)
     # without starting a kernel
     group_only: bool = False
+    # an analyst's file the section is made from (``{period}`` replaced), among the analyst
+    # files of the report: without it the section leaves itself out, so the run saves it
+    # empty without starting a kernel
+    requires_file: str | None = None
 
 
 SECTIONS: tuple[SectionDef, ...] = tuple(
@@ -59,7 +63,14 @@ SECTIONS: tuple[SectionDef, ...] = tuple(
                 datasets=("surveys", "complaints"),
             ),
             SectionDef("quality", "服务质量检查", "06_quality.ipynb", 7, datasets=("qa_reviews",)),
-            SectionDef("inspection", "自查工作开展情况", "07_inspection.ipynb", 8, after_all=True),
+            SectionDef(
+                "inspection",
+                "自查工作开展情况",
+                "07_inspection.ipynb",
+                8,
+                after_all=True,
+                requires_file="{period}_checklist.xlsx",
+            ),
             SectionDef("findings", "存在的问题", "08_findings.ipynb", 9, after_all=True),
             SectionDef("measures", "原因分析与整改措施", "09_measures.ipynb", 10, after_all=True),
             SectionDef("appendix", "附录", "10_appendix.ipynb", 11, after_all=True),
