@@ -52,6 +52,7 @@ KEY_METRICS = (
     "satisfaction.index",
     "qa.critical_error_rate",
 )
+MAX_HEIGHT_IN = 8.5
 COMPARISON_COLUMNS = (
     Column("分支机构", width=0.28),
     Column("本期", width=0.16),
@@ -199,9 +200,11 @@ def key_chart(
     present = [b for b in f.branches if not b.missing]
     if not ids or not present:
         return None
-    height = 0.6 + 0.22 * len(present)
-    size = figure_size(sec, size or (FIGURE_WIDTH_IN, max(2.6, height * ((len(ids) + 1) // 2))))
-    fig, axes = figure(sec, size, nrows=(len(ids) + 1) // 2, ncols=2 if len(ids) > 1 else 1)
+    rows = (len(ids) + 1) // 2
+    # a bar per branch, at most a page's height (8.5 in) whatever the number of branches
+    height = min(MAX_HEIGHT_IN, max(2.6, (0.6 + 0.22 * len(present)) * rows))
+    size = figure_size(sec, size or (FIGURE_WIDTH_IN, height))
+    fig, axes = figure(sec, size, nrows=rows, ncols=2 if len(ids) > 1 else 1)
     axes = np.atleast_1d(axes).ravel()
     names = [b.name for b in present][::-1]
     y = np.arange(len(names))
@@ -215,7 +218,7 @@ def key_chart(
         target = next((t for t in frame["target"] if t is not None), None)
         if target is not None:
             ax.axvline(target.value * scale, color=NEUTRAL, linestyle="--", linewidth=1)
-        ax.set_yticks(y, names, fontsize=7)
+        ax.set_yticks(y, names, fontsize=7 if len(names) <= 12 else 5)
         ax.set_title(lookup(metric_id).name + ("（%）" if unit == "rate" else ""), fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
     for ax in axes[len(ids) :]:
