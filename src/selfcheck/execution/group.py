@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selfcheck.config import BranchModel, Config, load_config
-from selfcheck.errors import ParamsError, SectionError
+from selfcheck.errors import ParamsError, ReportError, SectionError
 from selfcheck.group import branch_state, write_members
 
 # a branch run's peak memory per byte of its input files: the large quarter (1.1 GB of
@@ -177,6 +177,23 @@ def run_group(
             )
             + "。请检查参数文件 branches 中各机构的 data_dir。 (branch data folder not found)"
         )
+    # the branches not run now: their stored reports stand in (--branch); one without a
+    # finished report of the period stops the group run here, before anything runs
+    others = [branch_state(group, b) for b in group.branches if b.id not in {c.id for c in chosen}]
+    stale = {s.branch.id: s.reason for s in others if not s.complete}
+    if stale and not allow_partial:
+        raise ReportError(
+            f"{len(stale)} 个分支机构没有本期报告，只运行 {chosen[0].name}（{chosen[0].id}）"
+            "无法生成集团报告：\n"
+            + "\n".join(
+                f"  · {s.branch.name}（{s.branch.id}）：{s.reason}"
+                for s in others
+                if not s.complete
+            )
+            + "\n请先运行这些机构（--branch 编号），或不带 --branch 运行整个集团；如需先出集团报告"
+            "（不含这些机构），加 --allow-partial。"
+            " (branches without a report of the period: no group report)"
+        )
     address = cluster or group.params.cluster
     echo(
         f"集团 {group.params.organisation} · {group.period.title_zh} · {len(group.branches)} 个分支机构"
@@ -187,9 +204,6 @@ def run_group(
     else:
         runs = _here(group, configs, parallel, workers, layout, echo)
     failed = {r.branch.id: r for r in runs if not r.ok}
-    # the branches not run now: their stored reports stand in (--branch)
-    others = [branch_state(group, b) for b in group.branches if b.id not in {c.id for c in chosen}]
-    stale = {s.branch.id: s.reason for s in others if not s.complete}
     if (failed or stale) and not allow_partial:
         lines = [
             f"  · {r.branch.name}（{r.branch.id}）：{_first(r.message)}" for r in failed.values()

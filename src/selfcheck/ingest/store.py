@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,10 @@ class DataStore:
         """Of a group's consolidated report: each branch and its store (else empty)."""
         return list(self._members)
 
+    def _members_at(self, period: Period) -> list[tuple[Member, DataStore]]:
+        """The members with the data folder of ``period`` (not the ``{period}`` pattern)."""
+        return [(replace(m, folder=str(s.folder(period))), s) for m, s in self._members]
+
     def has_period(self, period: Period) -> bool:
         if self._members:  # a group's period: every branch has it
             return all(store.has_period(period) for _, store in self._members)
@@ -174,11 +179,13 @@ class DataStore:
         """A dataset of a period as a typed frame; None when the period has no such file."""
         key = (name, period)
         if key not in self._frames and self._members:
-            got = [(m, store.get(name, period)) for m, store in self._members]
+            got = [(m, store.get(name, period)) for m, store in self._members_at(period)]
             frames = [(m, f) for m, f in got if f is not None]
             self._frames[key] = pool_frames(DATASETS[name], frames) if frames else None
             if frames:
-                qualities = [(m, store.quality(name, period)) for m, store in self._members]
+                qualities = [
+                    (m, store.quality(name, period)) for m, store in self._members_at(period)
+                ]
                 known = [(m, q) for m, q in qualities if q is not None]
                 if known:
                     self._quality[key] = pool_quality(DATASETS[name], known)
@@ -272,7 +279,7 @@ class DataStore:
         """Every branch's datasets checked as its own report checks them; a branch whose data
         folder is missing is an error naming the branch."""
         checked: list[tuple[Member, dict[str, DatasetQuality]]] = []
-        for member, store in self._members:
+        for member, store in self._members_at(period):
             try:
                 checked.append((member, store.validate(period, rehash=rehash)))
             except DataError as e:
