@@ -8,16 +8,26 @@ report is the report a parameters file of that branch alone gives.
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 import pytest
-from conftest import ROOT
+from conftest import ROOT, write_params
 
 from selfcheck.config import load_config
+from selfcheck.errors import ParamsError
 from selfcheck.period import Period
 
 PERIOD = "2026Q3"
-EAST, SOUTH = "华东分公司", "华南分公司"
+EAST, SOUTH, NORTH = "华东分公司", "华南分公司", "华北分公司"
 
 
 def write_csv(path: Path, header: list[str], rows: list[tuple]) -> None:
@@ -194,3 +204,330 @@ def test_group_quality_record_sums_rows_and_lists_each_branch(tiny_group):
     assert quality["tickets"].rows_kept == 2 + 1
     assert quality["qa_reviews"].rows_kept == 2 + 2
     assert [p.rows_kept for p in quality["surveys"].parts] == [2, 1]
+
+
+# -- 3, 5. errors before anything runs -------------------------------------------------
+
+
+def test_a_branch_without_its_data_folder_stops_the_group_run_before_it_starts(tmp_path):
+    from selfcheck.execution.group import run_group
+
+    there = tmp_path / "data" / "b01" / PERIOD
+    write_csv(there / "calls.csv", CALL_HEADER, EAST_CALLS)
+    data = (tmp_path / "data").as_posix()
+    params = group_params(
+        tmp_path / "params",
+        [("b01", EAST, f"{data}/b01/{{period}}"), ("b02", SOUTH, f"{data}/b02/{{period}}")],
+    )
+    with pytest.raises(ParamsError) as e:
+        run_group(params, echo=lambda _: None)
+    message = str(e.value)
+    assert SOUTH in message and "b02" in message
+    assert str(tmp_path / "data" / "b02" / PERIOD) in message
+    assert EAST not in message  # only the branch at fault
+    assert not (tmp_path / "params" / "outputs").exists()  # nothing ran
+
+
+@pytest.mark.parametrize(
+    ("branches", "named"),
+    [
+        ([("b01", EAST, "d/b01/{period}"), ("b01", SOUTH, "d/b02/{period}")], "b01"),
+        ([("B01", EAST, "d/b01/{period}"), ("b01", SOUTH, "d/b02/{period}")], "b01"),
+        ([("b01", EAST, "d/b01/{period}"), ("b02", EAST, "d/b02/{period}")], EAST),
+        ([("b01", EAST, "d/b01/{period}"), ("group", SOUTH, "d/g/{period}")], "'group'"),
+        ([("b01", EAST, "d/b01/{period}"), ("Group", SOUTH, "d/g/{period}")], "'Group'"),
+        ([("b01", EAST, "d/b01/{period}"), ("b 2", SOUTH, "d/g/{period}")], "'b 2'"),
+        ([("b01", EAST, "d/b01/2026Q3")], "'d/b01/2026Q3'"),
+    ],
+    ids=[
+        "duplicate-id",
+        "id-differing-in-case",
+        "duplicate-name",
+        "group",
+        "Group",
+        "space",
+        "no-period",
+    ],
+)
+def test_bad_branches_are_params_errors_naming_the_value(tmp_path, branches, named):
+    params = group_params(tmp_path, branches)
+    with pytest.raises(ParamsError) as e:
+        load_config(params)
+    assert named in str(e.value)
+    assert str(params) in str(e.value)
+
+
+def test_an_unknown_branch_id_is_a_params_error_naming_it_and_the_branches(tiny_group):
+    from selfcheck.execution.group import run_group
+
+    for call in (
+        lambda: load_config(tiny_group, branch="b09"),
+        lambda: run_group(tiny_group, branch="b09", echo=lambda _: None),
+    ):
+        with pytest.raises(ParamsError) as e:
+            call()
+        message = str(e.value)
+        assert "'b09'" in message
+        assert f"b01（{EAST}）" in message and f"b02（{SOUTH}）" in message
+    assert not (tiny_group.parent / "outputs" / PERIOD / "b09").exists()
+
+
+# -- 2, 4, 6. the group run on small sample data ---------------------------------------
+
+REPORT = f"{PERIOD}_客户服务自查报告.docx"
+SELFCHECK = (sys.executable, "-m", "selfcheck")
+REPORT_FILES = (REPORT, "metrics.csv", "metrics.xlsx", "run_manifest.json")
+
+
+def metric_rows(folder: Path) -> dict[str, dict[str, str]]:
+    with (folder / "metrics.csv").open(encoding="utf-8-sig", newline="") as f:
+        return {row["metric_id"]: row for row in csv.DictReader(f)}
+
+
+def figure(folder: Path, metric_id: str) -> int:
+    return int(metric_rows(folder)[metric_id]["value"])
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Each report file of an output folder: (mtime in ns, bytes)."""
+    return {n: ((folder / n).stat().st_mtime_ns, (folder / n).read_bytes()) for n in REPORT_FILES}
+
+
+@dataclass
+class GroupRun:
+    root: Path
+    params: Path
+    out: Path  # outputs/<period>: b01, b02, group
+    data: dict[str, Path]  # branch id → its data folder of the period
+    result: object
+    before: dict[str, dict[str, tuple[int, bytes]]]  # b01, b02, group → snapshot()
+
+
+@pytest.fixture(scope="module")
+def group_run(tmp_path_factory) -> GroupRun:
+    """One full local run of a two-branch group (small sample data, a seed per branch)."""
+    from selfcheck.execution.group import run_group
+    from selfcheck.sample import generate
+
+    root = tmp_path_factory.mktemp("group_run")
+    branches = []
+    for bid, name, seed in (("b01", EAST, 11), ("b02", SOUTH, 22)):
+        generate(PERIOD, root / "data" / bid, scale="small", seed=seed)
+        branches.append((bid, name, f"{(root / 'data' / bid).as_posix()}/{{period}}"))
+    params = group_params(root / "params", branches, output=root / "outputs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SELFCHECK_POOL_IDLE", "120")  # no warm server left for long after the tests
+        result = run_group(params, layout=False, echo=lambda _: None)
+    out = root / "outputs" / PERIOD
+    return GroupRun(
+        root,
+        params,
+        out,
+        {bid: root / "data" / bid / PERIOD for bid in ("b01", "b02")},
+        result,
+        {k: snapshot(out / k) for k in ("b01", "b02", "group")},
+    )
+
+
+def test_the_group_run_writes_each_branch_and_the_group(group_run):
+    r = group_run.result
+    assert [(b.branch.id, b.status) for b in r.branches] == [("b01", "ok"), ("b02", "ok")]
+    assert r.report == group_run.out / "group" / REPORT
+    for folder in ("b01", "b02", "group"):
+        for name in REPORT_FILES:
+            assert (group_run.out / folder / name).is_file(), (folder, name)
+    members = json.loads((group_run.out / "group" / "members.json").read_text(encoding="utf-8"))
+    assert members == {"period": PERIOD, "included": ["b01", "b02"], "excluded": {}}
+    for metric_id in ("phone.calls", "phone.offered", "tickets.total", "qa.reviews"):
+        assert figure(group_run.out / "group", metric_id) == figure(
+            group_run.out / "b01", metric_id
+        ) + figure(group_run.out / "b02", metric_id), metric_id
+    # the seeds give the branches different figures: the group's rate is the pooled one
+    rows = {k: metric_rows(group_run.out / k)["phone.answer_rate"] for k in ("b01", "b02")}
+    group = metric_rows(group_run.out / "group")["phone.answer_rate"]
+    assert int(group["numerator"]) == sum(int(rows[k]["numerator"]) for k in rows)
+    assert int(group["denominator"]) == sum(int(rows[k]["denominator"]) for k in rows)
+    assert float(group["value"]) == pytest.approx(
+        int(group["numerator"]) / int(group["denominator"]), abs=1e-12
+    )
+
+
+def test_each_branch_report_is_the_report_of_that_branch_alone(group_run, tmp_path):
+    """A branch's report and metrics.csv are byte for byte those of a parameters file of the
+    branch alone (its data folder, reporting_unit = its name, an output folder of its own),
+    but for one cell: the appendix's checksum of the parameters file, which is the group's
+    file in the group run and the branch's own file here (two different files)."""
+    from selfcheck.execution.kernels import warm_pool
+    from selfcheck.execution.runner import run
+
+    config = load_config(group_run.params)
+    with pytest.MonkeyPatch.context() as mp, warm_pool(shared=True) as pool:
+        mp.setenv("SELFCHECK_POOL_IDLE", "120")
+        for bid, name in (("b01", EAST), ("b02", SOUTH)):
+            single = tmp_path / bid
+            single.mkdir()
+            params = single / f"{PERIOD}.yaml"
+            params.write_text(
+                "\n".join(
+                    [
+                        f"period: {PERIOD}",
+                        "organisation: 测试集团有限公司",
+                        f"reporting_unit: {name}",
+                        "report_date: 2026-10-15",
+                        f"standards: {config.standards.path.as_posix()}",
+                        f"data_dir: {group_run.data[bid].parent.as_posix()}/{{period}}",
+                        f"output_dir: {(single / 'outputs').as_posix()}/{{period}}",
+                        "layout: 'off'",
+                    ]
+                )
+                + "\n",
+                encoding="utf-8",
+            )
+            alone = run(params, pool=pool, echo=lambda _: None)
+            assert not alone.failed
+            folder = single / "outputs" / PERIOD
+            ours = group_run.before[bid]
+            assert (folder / "metrics.csv").read_bytes() == ours["metrics.csv"][1], bid
+            own = (folder / REPORT).read_bytes()
+            if own != ours[REPORT][1]:
+                differing = _docx_differences(ours[REPORT][1], own)
+                assert differing == {"word/document.xml"}, (bid, differing)
+                # the one difference: the parameters file's checksum (first 16 digits)
+                digest = {
+                    p: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+                    for p in (group_run.params, params)
+                }
+                group_xml = _part(ours[REPORT][1], "word/document.xml")
+                own_xml = _part(own, "word/document.xml")
+                assert group_xml.count(digest[group_run.params].encode()) == 1
+                assert own_xml.count(digest[params].encode()) == 1
+                assert (
+                    group_xml.replace(digest[group_run.params].encode(), digest[params].encode())
+                    == own_xml
+                ), bid
+
+
+def _part(docx: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        return z.read(name)
+
+
+def _docx_differences(a: bytes, b: bytes) -> set[str]:
+    with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
+        assert za.namelist() == zb.namelist()
+        return {n for n in za.namelist() if za.read(n) != zb.read(n)}
+
+
+def test_cli_branch_no_group_runs_that_branch_only(group_run):
+    b01, b02, group = (group_run.out / k for k in ("b01", "b02", "group"))
+    before = {k: snapshot(group_run.out / k) for k in ("b01", "b02", "group")}
+    done = subprocess.run(
+        [*SELFCHECK, "run", str(group_run.params), "--branch", "b01", "--no-group"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "SELFCHECK_POOL_IDLE": "120"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert snapshot(b02) == before["b02"] and snapshot(group) == before["group"]
+    after = snapshot(b01)
+    assert after[REPORT][0] > before["b01"][REPORT][0]  # written again …
+    assert after[REPORT][1] == before["b01"][REPORT][1]  # … from the same data: same bytes
+    assert after["metrics.csv"][1] == before["b01"]["metrics.csv"][1]
+
+
+def test_branch_rerun_reassembles_the_group_from_the_others_stored_reports(group_run):
+    """--branch b02 after b02's data changed: b02 is run again, b01's report stands as it is,
+    the group's figures pool b01's and b02's new records; a branch never run stops the run
+    (before anything runs) unless allow_partial, which leaves it out and says so."""
+    from selfcheck.errors import ReportError
+    from selfcheck.execution.group import run_group
+    from selfcheck.ingest import DataStore
+    from selfcheck.sample import generate
+
+    period = Period.parse(PERIOD)
+    root = group_run.root
+    generate(PERIOD, root / "data" / "b03", scale="small", seed=33)  # never run
+    branches = [
+        (bid, name, f"{(root / 'data' / bid).as_posix()}/{{period}}")
+        for bid, name in (("b01", EAST), ("b02", SOUTH), ("b03", NORTH))
+    ]
+    params = group_params(root / "params3", branches, output=root / "outputs")
+    b01, b02, group = (group_run.out / k for k in ("b01", "b02", "group"))
+    old = {k: metric_rows(group_run.out / k) for k in ("b01", "b02", "group")}
+    before = {k: snapshot(group_run.out / k) for k in ("b01", "b02", "group")}
+
+    # 50 answered calls of b02 dropped from its file
+    calls_file = group_run.data["b02"] / "calls.csv"
+    original = calls_file.read_bytes()
+    kept = DataStore(load_config(params, "b02")).get("calls", period)
+    dropped = set(sorted(kept.loc[kept["outcome"] == "answered", "call_id"])[:50])
+    lines = original.decode("utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    at = header.index("call_id")
+    rest = [line for line in lines[1:] if line.split(",")[at] not in dropped]
+    assert len(rest) == len(lines) - 1 - 50
+    try:
+        calls_file.write_text(lines[0] + "".join(rest), encoding="utf-8")
+
+        with pytest.raises(ReportError) as e:
+            run_group(params, branch="b02", layout=False, echo=lambda _: None)
+        assert f"{NORTH}（b03）" in str(e.value) and "--allow-partial" in str(e.value)
+        assert {k: snapshot(group_run.out / k) for k in ("b01", "b02", "group")} == before
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SELFCHECK_POOL_IDLE", "120")
+            result = run_group(
+                params, branch="b02", allow_partial=True, layout=False, echo=lambda _: None
+            )
+    finally:
+        calls_file.write_bytes(original)
+    assert [(b.branch.id, b.status) for b in result.branches] == [("b02", "ok")]
+    assert snapshot(b01) == before["b01"]  # untouched: mtime and bytes
+    assert snapshot(b02)[REPORT][0] > before["b02"][REPORT][0]
+    new = {k: metric_rows(group_run.out / k) for k in ("b02", "group")}
+    for metric_id in ("phone.calls", "phone.offered"):
+        assert int(new["b02"][metric_id]["value"]) == int(old["b02"][metric_id]["value"]) - 50
+        assert int(new["group"][metric_id]["value"]) == int(old["b01"][metric_id]["value"]) + int(
+            new["b02"][metric_id]["value"]
+        )
+    rate = new["group"]["phone.answer_rate"]
+    assert int(rate["numerator"]) == int(old["group"]["phone.answer_rate"]["numerator"]) - 50
+    # figures of other datasets: b01's and b02's pooled, b03 (never run) left out
+    assert int(new["group"]["tickets.total"]["value"]) == int(
+        old["group"]["tickets.total"]["value"]
+    )
+    members = json.loads((group / "members.json").read_text(encoding="utf-8"))
+    assert members["included"] == ["b01", "b02"]
+    assert list(members["excluded"]) == ["b03"] and "还没有本期报告" in members["excluded"]["b03"]
+    text = "\n".join(p.text for p in docx.Document(str(group / REPORT)).paragraphs)
+    assert f"未纳入汇总的机构：{NORTH}" in text
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--cluster", "tcp://127.0.0.1:8786"], "--cluster"),
+        (["--parallel", "2"], "--parallel"),
+        (["--branch", "b01"], "'b01'"),
+    ],
+    ids=["cluster", "parallel", "branch"],
+)
+def test_group_options_on_a_file_without_branches_are_clear_errors(tmp_path, options, named):
+    data = tmp_path / "data" / PERIOD
+    write_csv(data / "calls.csv", CALL_HEADER, EAST_CALLS)
+    params = write_params(tmp_path / "params", tmp_path / "data")
+    done = subprocess.run(
+        [*SELFCHECK, "run", str(params), *options],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "SELFCHECK_POOL_IDLE": "0"},
+        check=False,
+    )
+    assert done.returncode == ParamsError.exit_code, done.stderr
+    assert named in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not (tmp_path / "params" / "outputs").exists()
