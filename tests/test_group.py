@@ -206,6 +206,62 @@ def test_group_quality_record_sums_rows_and_lists_each_branch(tiny_group):
     assert [p.rows_kept for p in quality["surveys"].parts] == [2, 1]
 
 
+@pytest.mark.parametrize("partial", [False, True], ids=["complete", "b02-without-Q4"])
+def test_a_groups_year_pooled_from_each_branchs_quarter_folders(tmp_path, partial):
+    """data_from: quarters in a group: every branch's quarter folders, in the figures, the
+    scope, the quality record and the appendix's wording."""
+    from selfcheck.ingest import DataStore
+    from selfcheck.metrics.phone import phone
+    from selfcheck.quality import record_quality, source_text
+    from selfcheck.scope import resolve_scope
+
+    quarters = {"2026Q1": "02", "2026Q2": "05", "2026Q3": "08", "2026Q4": "11"}
+    for bid in ("b01", "b02"):
+        for q, month in quarters.items():
+            if partial and (bid, q) == ("b02", "2026Q4"):
+                continue
+            write_csv(
+                tmp_path / "data" / bid / q / "calls.csv",
+                ["call_id", "arrived_at", "outcome", "queue_seconds"],
+                [(f"C{q}", f"2026-{month}-03 10:00:00", "answered", 10)],
+            )
+    data = (tmp_path / "data").as_posix()
+    params = group_params(
+        tmp_path / "params",
+        [("b01", EAST, f"{data}/b01/{{period}}"), ("b02", SOUTH, f"{data}/b02/{{period}}")],
+        extra="data_from: {parts: quarters, allow_partial: true}\n",
+    )
+    params.write_text(
+        params.read_text(encoding="utf-8").replace(f"period: {PERIOD}", "period: 2026", 1),
+        encoding="utf-8",
+    )
+    config = load_config(params)
+    store = DataStore(config)
+    quality = record_quality(config, store)
+    n = 8 - partial
+    assert quality["calls"].rows_kept == n
+    assert phone(store.get("calls", config.period), config.thresholds)["phone.offered"].value == n
+    assert resolve_scope(config).entry("calls").status == "included"
+    parts = store.part_folders(config.period)
+    assert [p.label for p in parts if p.present] == [
+        f"{name}/{q}"
+        for name in (EAST, SOUTH)
+        for q in quarters
+        if not (partial and (name, q) == (SOUTH, "2026Q4"))
+    ]
+    assert {p.folder for p in parts} == {
+        tmp_path / "data" / bid / q for bid in ("b01", "b02") for q in quarters
+    }
+    record = json.loads((config.output_dir / "data_quality.json").read_text(encoding="utf-8"))
+    assert record["missing_parts"] == ([f"{SOUTH}/2026Q4"] if partial else [])
+    text = source_text(config)
+    assert f"{EAST}（{data}/b01/2026Q1、" in text and f"{SOUTH}（{data}/b02/2026Q1、" in text
+    if partial:
+        assert f"缺少 {SOUTH}/2026Q4 的数据" in text
+    else:
+        assert "部分期间" not in text
+
+
 # -- 3, 5. errors before anything runs -------------------------------------------------
 
 

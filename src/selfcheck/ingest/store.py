@@ -123,7 +123,14 @@ class DataStore:
         return self._parts is not None and PER_YEAR[self._parts] > period.per_year
 
     def part_folders(self, period: Period) -> list[PartFolder]:
-        """The part folders of a pooled period (empty for a period read from one folder)."""
+        """The part folders of a pooled period (empty for a period read from one folder); of a
+        group's consolidated report, every branch's, labelled ``<branch name>/2026Q1``."""
+        if self._members:
+            return [
+                replace(p, label=f"{m.name}/{p.label}")
+                for m, store in self._members
+                for p in store.part_folders(period)
+            ]
         if not self.pooled(period):
             return []
         assert self._parts is not None
