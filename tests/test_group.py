@@ -284,6 +284,30 @@ def test_a_branch_without_its_data_folder_stops_the_group_run_before_it_starts(t
     assert not (tmp_path / "params" / "outputs").exists()  # nothing ran
 
 
+def test_a_year_from_quarter_folders_needs_no_year_folder_in_the_group_run(tmp_path):
+    """data_from: quarters: a branch's data are its quarter folders (there is no year folder);
+    only a branch with none of them is named."""
+    from selfcheck.execution.group import run_group
+
+    write_csv(tmp_path / "data" / "b01" / "2026Q3" / "calls.csv", CALL_HEADER, EAST_CALLS)
+    data = (tmp_path / "data").as_posix()
+    params = group_params(
+        tmp_path / "params",
+        [("b01", EAST, f"{data}/b01/{{period}}"), ("b02", SOUTH, f"{data}/b02/{{period}}")],
+        extra="data_from: {parts: quarters, allow_partial: true}\n",
+    )
+    params.write_text(
+        params.read_text(encoding="utf-8").replace(f"period: {PERIOD}", "period: 2026", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(ParamsError) as e:
+        run_group(params, echo=lambda _: None)
+    message = str(e.value)
+    assert f"{SOUTH}（b02）：{data}/b02/2026Q1、{data}/b02/2026Q2、" in message
+    assert EAST not in message
+    assert not (tmp_path / "params" / "outputs").exists()
+
+
 @pytest.mark.parametrize(
     ("branches", "named"),
     [

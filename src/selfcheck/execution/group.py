@@ -32,6 +32,7 @@ from pathlib import Path
 from selfcheck.config import BranchModel, Config, load_config
 from selfcheck.errors import ParamsError, ReportError, SectionError
 from selfcheck.group import branch_state, write_members
+from selfcheck.period import PER_YEAR
 
 # a branch run's peak memory per byte of its input files: the large quarter (1.1 GB of
 # CSV) peaks at 4.83 GiB over the whole run tree (docs/benchmarks.md), ~4.4 bytes per byte
@@ -111,12 +112,24 @@ def run_branch(
     }
 
 
+def data_folders(config: Config) -> list[Path]:
+    """A branch's data folders of the period: of a period pooled from part folders
+    (``data_from``), each part's; else the one folder."""
+    kind = config.params.data_from.kind
+    if kind is not None and config.period.per_year < PER_YEAR[kind]:
+        return [config.data_dir(p) for p in config.period.parts(kind)]
+    return [config.data_dir()]
+
+
 def input_bytes(config: Config) -> int:
     """The size of a branch's data files of the period (what its peak memory follows)."""
-    folder = config.data_dir()
-    if not folder.is_dir():
-        return 0
-    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    return sum(
+        p.stat().st_size
+        for folder in data_folders(config)
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.is_file()
+    )
 
 
 def available_memory() -> int | None:
@@ -168,12 +181,14 @@ def run_group(
     if not chosen:
         group.for_branch(branch or "")  # the error naming the id and the branches
     configs = [group.for_branch(b.id) for b in chosen]
-    missing = [c for c in configs if not c.data_dir().is_dir()]
+    missing = [c for c in configs if not any(f.is_dir() for f in data_folders(c))]
     if missing:
         raise ParamsError(
             "以下分支机构的数据目录不存在："
             + "；".join(
-                f"{c.branch.name}（{c.branch.id}）：{c.data_dir()}" for c in missing if c.branch
+                f"{c.branch.name}（{c.branch.id}）：{'、'.join(str(f) for f in data_folders(c))}"
+                for c in missing
+                if c.branch
             )
             + "。请检查参数文件 branches 中各机构的 data_dir。 (branch data folder not found)"
         )
