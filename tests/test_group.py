@@ -28,6 +28,7 @@ from selfcheck.period import Period
 
 PERIOD = "2026Q3"
 EAST, SOUTH, NORTH = "华东分公司", "华南分公司", "华北分公司"
+REPORT = f"{PERIOD}_客户服务自查报告.docx"
 
 
 def write_csv(path: Path, header: list[str], rows: list[tuple]) -> None:
@@ -308,6 +309,49 @@ def test_a_year_from_quarter_folders_needs_no_year_folder_in_the_group_run(tmp_p
     assert not (tmp_path / "params" / "outputs").exists()
 
 
+def test_no_group_report_when_every_branch_failed_even_with_allow_partial(tmp_path):
+    """Nothing to pool: an error naming each branch and why, never the group's own data_dir
+    (which here holds valid data) in their stead."""
+    from selfcheck.errors import DataError, SectionError
+    from selfcheck.execution.group import run_group
+    from selfcheck.group import write_members
+    from selfcheck.ingest import DataStore
+
+    for bid in ("b01", "b02"):  # the required column outcome missing
+        write_csv(
+            tmp_path / "data" / bid / PERIOD / "calls.csv",
+            ["call_id", "arrived_at"],
+            [("C1", "2026-08-03 10:00:00")],
+        )
+    write_csv(tmp_path / "own" / PERIOD / "calls.csv", CALL_HEADER, EAST_CALLS)
+    data = (tmp_path / "data").as_posix()
+    params = group_params(
+        tmp_path / "params",
+        [("b01", EAST, f"{data}/b01/{{period}}"), ("b02", SOUTH, f"{data}/b02/{{period}}")],
+        extra=f"data_dir: {(tmp_path / 'own').as_posix()}/{{period}}\n",
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SELFCHECK_POOL_IDLE", "120")
+        with pytest.raises(SectionError) as e:
+            run_group(params, allow_partial=True, layout=False, echo=lambda _: None)
+    message = str(e.value)
+    for name, bid in ((EAST, "b01"), (SOUTH, "b02")):
+        assert (
+            f"{name}（{bid}）：运行失败：{data}/{bid}/{PERIOD}/calls.csv: 缺少必填列 outcome"
+            in message
+        )
+    assert "其余机构的报告已生成" not in message
+    group = tmp_path / "params" / "outputs" / PERIOD / "group"
+    assert not (group / REPORT).exists() and not (group / "members.json").exists()
+
+    # a store of the group whose members are all left out has no data, not the group's own
+    config = load_config(params)
+    write_members(config, {"b01": "运行失败", "b02": "运行失败"})
+    with pytest.raises(DataError) as e:
+        DataStore(config)
+    assert str(config.output_dir / "members.json") in str(e.value)
+
+
 @pytest.mark.parametrize(
     ("branches", "named"),
     [
@@ -354,7 +398,6 @@ def test_an_unknown_branch_id_is_a_params_error_naming_it_and_the_branches(tiny_
 
 # -- 2, 4, 6. the group run on small sample data ---------------------------------------
 
-REPORT = f"{PERIOD}_客户服务自查报告.docx"
 SELFCHECK = (sys.executable, "-m", "selfcheck")
 REPORT_FILES = (REPORT, "metrics.csv", "metrics.xlsx", "run_manifest.json")
 

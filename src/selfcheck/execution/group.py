@@ -219,6 +219,15 @@ def run_group(
     else:
         runs = _here(group, configs, parallel, workers, layout, echo)
     failed = {r.branch.id: r for r in runs if not r.ok}
+    excluded = {i: f"运行失败：{_first(r.message)}" for i, r in failed.items()}
+    excluded.update({i: why for i, why in stale.items()})
+    if len(excluded) == len(group.branches):  # nothing to pool, even with --allow-partial
+        raise SectionError(
+            "所有分支机构都没有本期报告，无法生成集团报告：\n"
+            + "\n".join(f"  · {b.name}（{b.id}）：{excluded[b.id]}" for b in group.branches)
+            + "\n修正后重新运行。 (no branch has a report of the period: no group report)",
+            section="group",
+        )
     if (failed or stale) and not allow_partial:
         lines = [
             f"  · {r.branch.name}（{r.branch.id}）：{_first(r.message)}" for r in failed.values()
@@ -232,8 +241,6 @@ def run_group(
             "（不含这些机构），加 --allow-partial。(branch runs failed: no group report)",
             section="group",
         )
-    excluded = {i: f"运行失败：{_first(r.message)}" for i, r in failed.items()}
-    excluded.update({i: why for i, why in stale.items()})
     write_members(group, excluded)
     from selfcheck.execution.runner import run
 

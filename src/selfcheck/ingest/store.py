@@ -111,6 +111,11 @@ class DataStore:
                 branch = config.for_branch(b.id)
                 folder = branch.params.data_dir
                 self._members.append((Member(b.id, b.name, folder), DataStore(branch)))
+            if not self._members:  # never the group's own data_dir in their stead
+                raise DataError(
+                    f"集团的分支机构都未纳入本期汇总（{config.output_dir / 'members.json'}），"
+                    "没有可汇总的数据。请重新运行集团参数文件 (no branch to pool)"
+                )
         self._frames: dict[tuple[str, Period], pd.DataFrame | None] = {}
         self._quality: dict[tuple[str, Period], DatasetQuality] = {}
 
