@@ -461,18 +461,28 @@ def test_the_group_run_writes_each_branch_and_the_group(group_run):
             assert (group_run.out / folder / name).is_file(), (folder, name)
     members = json.loads((group_run.out / "group" / "members.json").read_text(encoding="utf-8"))
     assert members == {"period": PERIOD, "included": ["b01", "b02"], "excluded": {}}
+    rows = {k: metric_rows(group_run.out / k) for k in ("b01", "b02", "group")}
     for metric_id in ("phone.calls", "phone.offered", "tickets.total", "qa.reviews"):
-        assert figure(group_run.out / "group", metric_id) == figure(
-            group_run.out / "b01", metric_id
-        ) + figure(group_run.out / "b02", metric_id), metric_id
+        # this period, the previous quarter (环比) and a year ago (同比): the branches' sums
+        for column in ("value", "previous", "year_ago"):
+            assert int(rows["group"][metric_id][column]) == sum(
+                int(rows[k][metric_id][column]) for k in ("b01", "b02")
+            ), (metric_id, column)
     # the seeds give the branches different figures: the group's rate is the pooled one
-    rows = {k: metric_rows(group_run.out / k)["phone.answer_rate"] for k in ("b01", "b02")}
-    group = metric_rows(group_run.out / "group")["phone.answer_rate"]
-    assert int(group["numerator"]) == sum(int(rows[k]["numerator"]) for k in rows)
-    assert int(group["denominator"]) == sum(int(rows[k]["denominator"]) for k in rows)
-    assert float(group["value"]) == pytest.approx(
-        int(group["numerator"]) / int(group["denominator"]), abs=1e-12
+    rate = {k: rows[k]["phone.answer_rate"] for k in rows}
+    assert rate["b01"]["denominator"] != rate["b02"]["denominator"]
+    for column in ("numerator", "denominator"):
+        assert int(rate["group"][column]) == int(rate["b01"][column]) + int(rate["b02"][column])
+    pooled = int(rate["group"]["numerator"]) / int(rate["group"]["denominator"])
+    assert float(rate["group"]["value"]) == pytest.approx(pooled, abs=1e-12)
+    assert pooled != pytest.approx(
+        (float(rate["b01"]["value"]) + float(rate["b02"]["value"])) / 2, abs=1e-9
     )
+    text = "\n".join(p.text for p in docx.Document(str(r.report)).paragraphs)
+    assert (
+        f"集团汇总数据由各分支机构的数据目录合并：{EAST}（{group_run.data['b01']}）、"
+        f"{SOUTH}（{group_run.data['b02']}）。"
+    ) in text
 
 
 def test_each_branch_report_is_the_report_of_that_branch_alone(group_run, tmp_path):

@@ -231,7 +231,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from selfcheck.config import load_config
 
-        grouped = bool(load_config(args.params).branches)
+        grouped = bool(load_config(args.params, args.branch).branches)  # an unknown id: now
         if grouped and not args.no_group and args.only is None:
             from selfcheck.execution.group import run_group
 
