@@ -381,6 +381,24 @@ def test_bad_branches_are_params_errors_naming_the_value(tmp_path, branches, nam
     assert str(params) in str(e.value)
 
 
+def test_a_period_in_a_flow_mapping_is_explained(tmp_path):
+    """``- {id: b01, …, data_dir: d/{period}}`` is not YAML: the message says to quote it;
+    quoted, the branch is read."""
+    params = group_params(tmp_path, [])
+    base = params.read_text(encoding="utf-8")
+    params.write_text(
+        base + "  - {id: b01, name: 华东分公司, data_dir: d/{period}}\n", encoding="utf-8"
+    )
+    with pytest.raises(ParamsError) as e:
+        load_config(params)
+    assert "第 9 行" in str(e.value) and "须给值加引号" in str(e.value)
+    params.write_text(
+        base + "  - {id: b01, name: 华东分公司, data_dir: 'd/{period}'}\n", encoding="utf-8"
+    )
+    config = load_config(params, branch="b01")
+    assert config.data_dir() == tmp_path / "d" / PERIOD
+
+
 def test_an_unknown_branch_id_is_a_params_error_naming_it_and_the_branches(tiny_group):
     from selfcheck.execution.group import run_group
 
