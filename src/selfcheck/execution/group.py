@@ -92,7 +92,9 @@ def run_branch(
     """One branch run, as a subprocess of this process (also the Dask task): a plain
     dictionary, so that it travels back from a worker."""
     t = time.perf_counter()
-    env = {**os.environ, "SELFCHECK_GROUP_CHILD": "1"}
+    # the environment as it is: a variable more (SELFCHECK_*) would key another warm server
+    # than the one run_group warmed (execution/kernels.server_key)
+    env = dict(os.environ)
     proc = subprocess.run(
         branch_command(Path(params), branch_id, workers=workers, layout=layout),
         capture_output=True,
@@ -242,17 +244,20 @@ def run_group(
             section="group",
         )
     write_members(group, excluded)
+    from selfcheck.execution.kernels import warm_pool
     from selfcheck.execution.runner import run
 
     echo("集团汇总报告：")
-    result = run(
-        group.params_path,
-        allow_partial=allow_partial,
-        workers=workers,
-        echo=echo,
-        wait=wait,
-        layout=layout,
-    )
+    with warm_pool(shared=True) as pool:  # the branches' warm server, when there is one
+        result = run(
+            group.params_path,
+            allow_partial=allow_partial,
+            workers=workers,
+            pool=pool,
+            echo=echo,
+            wait=wait,
+            layout=layout,
+        )
     total = round(time.perf_counter() - started, 3)
     echo(f"集团报告已生成：{result.report}（共 {total:.1f} 秒）")
     return GroupResult(runs, result.report, total)
