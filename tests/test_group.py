@@ -74,6 +74,7 @@ EAST_CALLS = [
     ("C2", "2026-08-03 09:20:00", "answered", 20, 180, "KF001"),
     ("C3", "2026-08-04 10:00:00", "abandoned", 30, None, None),
     ("C4", "2026-08-04 11:00:00", "ivr", None, None, None),
+    ("C5", "2026-06-30 23:00:00", "answered", 10, 60, "KF001"),  # 2026Q2: left out
 ]
 # 华南: answered 2, abandoned 3 counted + 1 short (2 s < 5 s, not offered) → offered 5, 2/5
 SOUTH_CALLS = [
@@ -195,9 +196,10 @@ def test_group_quality_record_sums_rows_and_lists_each_branch(tiny_group):
     quality = DataStore(config).validate(period)
     assert sorted(quality) == ["calls", "qa_reviews", "surveys", "tickets"]
     calls = quality["calls"]
-    assert (calls.rows_read, calls.rows_kept) == (4 + 6, 4 + 6)
+    assert (calls.rows_read, calls.rows_kept) == (5 + 6, 4 + 6)
+    assert calls.rows_outside == 1 and calls.rows_bad == 0
     assert [p.part for p in calls.parts] == ["b01", "b02"]
-    assert [(p.rows_read, p.rows_kept) for p in calls.parts] == [(4, 4), (6, 6)]
+    assert [(p.rows_read, p.rows_kept) for p in calls.parts] == [(5, 4), (6, 6)]
     assert [p.folder for p in calls.parts] == [
         str(config.for_branch(b).data_dir(period)) for b in ("b01", "b02")
     ]
