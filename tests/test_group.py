@@ -24,6 +24,7 @@ from conftest import ROOT, write_params
 
 from selfcheck.config import load_config
 from selfcheck.errors import ParamsError
+from selfcheck.execution.group import GroupResult
 from selfcheck.period import Period
 
 PERIOD = "2026Q3"
@@ -442,7 +443,7 @@ class GroupRun:
     params: Path
     out: Path  # outputs/<period>: b01, b02, group
     data: dict[str, Path]  # branch id → its data folder of the period
-    result: object
+    result: GroupResult
     before: dict[str, dict[str, tuple[int, bytes]]]  # b01, b02, group → snapshot()
 
 
@@ -514,50 +515,53 @@ def test_each_branch_report_is_the_report_of_that_branch_alone(group_run, tmp_pa
     from selfcheck.execution.runner import run
 
     config = load_config(group_run.params)
-    with pytest.MonkeyPatch.context() as mp, warm_pool(shared=True) as pool:
-        mp.setenv("SELFCHECK_POOL_IDLE", "120")
-        for bid, name in (("b01", EAST), ("b02", SOUTH)):
-            single = tmp_path / bid
-            single.mkdir()
-            params = single / f"{PERIOD}.yaml"
-            params.write_text(
-                "\n".join(
-                    [
-                        f"period: {PERIOD}",
-                        "organisation: 测试集团有限公司",
-                        f"reporting_unit: {name}",
-                        "report_date: 2026-10-15",
-                        f"standards: {config.standards.path.as_posix()}",
-                        f"data_dir: {group_run.data[bid].parent.as_posix()}/{{period}}",
-                        f"output_dir: {(single / 'outputs').as_posix()}/{{period}}",
-                        "layout: 'off'",
-                    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SELFCHECK_POOL_IDLE", "120")  # set before the warm server may start
+        with warm_pool(shared=True) as pool:
+            for bid, name in (("b01", EAST), ("b02", SOUTH)):
+                single = tmp_path / bid
+                single.mkdir()
+                params = single / f"{PERIOD}.yaml"
+                params.write_text(
+                    "\n".join(
+                        [
+                            f"period: {PERIOD}",
+                            "organisation: 测试集团有限公司",
+                            f"reporting_unit: {name}",
+                            "report_date: 2026-10-15",
+                            f"standards: {config.standards.path.as_posix()}",
+                            f"data_dir: {group_run.data[bid].parent.as_posix()}/{{period}}",
+                            f"output_dir: {(single / 'outputs').as_posix()}/{{period}}",
+                            "layout: 'off'",
+                        ]
+                    )
+                    + "\n",
+                    encoding="utf-8",
                 )
-                + "\n",
-                encoding="utf-8",
-            )
-            alone = run(params, pool=pool, echo=lambda _: None)
-            assert not alone.failed
-            folder = single / "outputs" / PERIOD
-            ours = group_run.before[bid]
-            assert (folder / "metrics.csv").read_bytes() == ours["metrics.csv"][1], bid
-            own = (folder / REPORT).read_bytes()
-            if own != ours[REPORT][1]:
-                differing = _docx_differences(ours[REPORT][1], own)
-                assert differing == {"word/document.xml"}, (bid, differing)
-                # the one difference: the parameters file's checksum (first 16 digits)
-                digest = {
-                    p: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-                    for p in (group_run.params, params)
-                }
-                group_xml = _part(ours[REPORT][1], "word/document.xml")
-                own_xml = _part(own, "word/document.xml")
-                assert group_xml.count(digest[group_run.params].encode()) == 1
-                assert own_xml.count(digest[params].encode()) == 1
-                assert (
-                    group_xml.replace(digest[group_run.params].encode(), digest[params].encode())
-                    == own_xml
-                ), bid
+                alone = run(params, pool=pool, echo=lambda _: None)
+                assert not alone.failed
+                folder = single / "outputs" / PERIOD
+                ours = group_run.before[bid]
+                assert (folder / "metrics.csv").read_bytes() == ours["metrics.csv"][1], bid
+                own = (folder / REPORT).read_bytes()
+                if own != ours[REPORT][1]:
+                    differing = _docx_differences(ours[REPORT][1], own)
+                    assert differing == {"word/document.xml"}, (bid, differing)
+                    # the one difference: the parameters file's checksum (first 16 digits)
+                    digest = {
+                        p: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+                        for p in (group_run.params, params)
+                    }
+                    group_xml = _part(ours[REPORT][1], "word/document.xml")
+                    own_xml = _part(own, "word/document.xml")
+                    assert group_xml.count(digest[group_run.params].encode()) == 1
+                    assert own_xml.count(digest[params].encode()) == 1
+                    assert (
+                        group_xml.replace(
+                            digest[group_run.params].encode(), digest[params].encode()
+                        )
+                        == own_xml
+                    ), bid
 
 
 def _part(docx: bytes, name: str) -> bytes:
