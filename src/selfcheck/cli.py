@@ -239,7 +239,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from selfcheck.config import load_config
 
-        grouped = bool(load_config(args.params).branches)
+        # an unknown --branch id is an error here, before any kernel starts
+        grouped = bool(load_config(args.params, args.branch).branches)
         if grouped and not args.no_group and args.only is None:
             from selfcheck.execution.group import run_group
 

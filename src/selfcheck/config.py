@@ -700,7 +700,17 @@ def _read_yaml(path: Path, *, what: str) -> dict:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f" 第 {mark.line + 1} 行" if mark is not None else ""
-        raise ParamsError(f"{path}{line}: YAML 格式错误：{getattr(e, 'problem', e)}") from None
+        hint = ""
+        lines = text.splitlines()
+        bad = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+        if "{period}" in bad and bad.count("{") > bad.count("{period}"):  # inside {...}
+            hint = (
+                "。花括号 {…} 中写 {period} 时须给值加引号（data_dir: '../data/{period}'），"
+                "或把该项写成多行格式 (quote a {period} inside {...}, or use block style)"
+            )
+        raise ParamsError(
+            f"{path}{line}: YAML 格式错误：{getattr(e, 'problem', e)}{hint}"
+        ) from None
     if not isinstance(data, dict):
         raise ParamsError(f"{path}: {what}应为键值映射 (a mapping of keys to values)")
     return data

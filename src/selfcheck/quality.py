@@ -19,6 +19,7 @@ from selfcheck.group import data_folders
 from selfcheck.ingest import DatasetQuality, DataStore
 from selfcheck.ingest.pool import partial_text as _partial_text
 from selfcheck.ingest.records import UnusedFile
+from selfcheck.period import PER_YEAR
 
 QUALITY_FILE = "data_quality.json"
 
@@ -55,8 +56,10 @@ def record_quality(config: Config, store: DataStore | None = None) -> dict[str, 
     if parts:  # pooled from part folders (a quarter's record is as it always was)
         record["data_from"] = config.params.data_from.parts
         record["parts"] = [p.to_dict() for p in parts]
-        record["missing_parts"] = [str(p.period) for p in parts if not p.present]
-        record["partial_text"] = _partial_text(config.period, parts)
+        record["missing_parts"] = [
+            p.label if config.is_group else str(p.period) for p in parts if not p.present
+        ]
+        record["partial_text"] = _parts_partial_text(config, parts)
         # comparison periods with some parts but not all: no comparison, said here
         record["incomplete_comparisons"] = []
         for other in _comparisons(config):
@@ -118,7 +121,20 @@ def partial_text(config: Config) -> str:
         d = json.loads(path.read_text(encoding="utf-8"))
         if _same_source(config, d):
             return d.get("partial_text", "")
-    return _partial_text(config.period, DataStore(config).part_folders(config.period))
+    return _parts_partial_text(config, DataStore(config).part_folders(config.period))
+
+
+def _parts_partial_text(config: Config, parts: list) -> str:
+    """:func:`partial_text` of these parts; of a group, naming each missing part by branch."""
+    if not config.is_group:
+        return _partial_text(config.period, parts)
+    missing = [p.label for p in parts if not p.present]
+    if not missing:
+        return ""
+    return (
+        f"本报告为部分期间：{config.period.title_zh}缺少 {'、'.join(missing)} 的数据"
+        "（参数 data_from.allow_partial），集团汇总数据仅涵盖其余各期。"
+    )
 
 
 def source_text(config: Config) -> str:
@@ -129,11 +145,18 @@ def source_text(config: Config) -> str:
         from selfcheck.group import read_members
 
         members = read_members(config)
+        kind = config.params.data_from.kind
+        pooled = kind is not None and config.period.per_year < PER_YEAR[kind]
+        periods = config.period.parts(kind) if pooled else [config.period]  # type: ignore[arg-type]
+        # each branch's folders: of a period pooled from part folders, every part's
+        by_branch = list(zip(*(data_folders(config, p) for p in periods), strict=True))
         folders = "、".join(
-            f"{b.name}（{folder}）"
-            for b, folder in zip(members.included, data_folders(config), strict=True)
+            f"{b.name}（{'、'.join(str(f) for f in fs)}）"
+            for b, fs in zip(members.included, by_branch, strict=True)
         )
         text = f"集团汇总数据由各分支机构的数据目录合并：{folders}。"
+        if pooled:
+            text += partial_text(config)
         if members.excluded:
             names = {b.id: b.name for b in config.branches}
             text += (

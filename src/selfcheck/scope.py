@@ -200,7 +200,8 @@ def resolve_scope(config: Config) -> Scope:
     declared = config.params.scope
     kind = config.params.data_from.kind
     if kind is not None and config.period.per_year < PER_YEAR[kind]:  # pooled: the parts
-        folders = [config.data_dir(p) for p in config.period.parts(kind)]
+        # of a group: every branch's part folders
+        folders = [f for p in config.period.parts(kind) for f in data_folders(config, p)]
     else:
         folders = data_folders(config)  # a group's: every branch's folder
     entries = []

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selfcheck.config import BranchModel, Config, load_config
-from selfcheck.errors import ParamsError, SectionError
+from selfcheck.errors import ParamsError, ReportError, SectionError
 from selfcheck.group import branch_state, write_members
+from selfcheck.period import PER_YEAR
 
 # a branch run's peak memory per byte of its input files: the large quarter (1.1 GB of
 # CSV) peaks at 4.83 GiB over the whole run tree (docs/benchmarks.md), ~4.4 bytes per byte
@@ -91,7 +92,9 @@ def run_branch(
     """One branch run, as a subprocess of this process (also the Dask task): a plain
     dictionary, so that it travels back from a worker."""
     t = time.perf_counter()
-    env = {**os.environ, "SELFCHECK_GROUP_CHILD": "1"}
+    # the environment as it is: a variable more (SELFCHECK_*) would key another warm server
+    # than the one run_group warmed (execution/kernels.server_key)
+    env = dict(os.environ)
     proc = subprocess.run(
         branch_command(Path(params), branch_id, workers=workers, layout=layout),
         capture_output=True,
@@ -111,12 +114,24 @@ def run_branch(
     }
 
 
+def data_folders(config: Config) -> list[Path]:
+    """A branch's data folders of the period: of a period pooled from part folders
+    (``data_from``), each part's; else the one folder."""
+    kind = config.params.data_from.kind
+    if kind is not None and config.period.per_year < PER_YEAR[kind]:
+        return [config.data_dir(p) for p in config.period.parts(kind)]
+    return [config.data_dir()]
+
+
 def input_bytes(config: Config) -> int:
     """The size of a branch's data files of the period (what its peak memory follows)."""
-    folder = config.data_dir()
-    if not folder.is_dir():
-        return 0
-    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    return sum(
+        p.stat().st_size
+        for folder in data_folders(config)
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.is_file()
+    )
 
 
 def available_memory() -> int | None:
@@ -168,14 +183,33 @@ def run_group(
     if not chosen:
         group.for_branch(branch or "")  # the error naming the id and the branches
     configs = [group.for_branch(b.id) for b in chosen]
-    missing = [c for c in configs if not c.data_dir().is_dir()]
+    missing = [c for c in configs if not any(f.is_dir() for f in data_folders(c))]
     if missing:
         raise ParamsError(
             "以下分支机构的数据目录不存在："
             + "；".join(
-                f"{c.branch.name}（{c.branch.id}）：{c.data_dir()}" for c in missing if c.branch
+                f"{c.branch.name}（{c.branch.id}）：{'、'.join(str(f) for f in data_folders(c))}"
+                for c in missing
+                if c.branch
             )
             + "。请检查参数文件 branches 中各机构的 data_dir。 (branch data folder not found)"
+        )
+    # the branches not run now: their stored reports stand in (--branch); one without a
+    # finished report of the period stops the group run here, before anything runs
+    others = [branch_state(group, b) for b in group.branches if b.id not in {c.id for c in chosen}]
+    stale = {s.branch.id: s.reason for s in others if not s.complete}
+    if stale and not allow_partial:
+        raise ReportError(
+            f"{len(stale)} 个分支机构没有本期报告，只运行 {chosen[0].name}（{chosen[0].id}）"
+            "无法生成集团报告：\n"
+            + "\n".join(
+                f"  · {s.branch.name}（{s.branch.id}）：{s.reason}"
+                for s in others
+                if not s.complete
+            )
+            + "\n请先运行这些机构（--branch 编号），或不带 --branch 运行整个集团；如需先出集团报告"
+            "（不含这些机构），加 --allow-partial。"
+            " (branches without a report of the period: no group report)"
         )
     address = cluster or group.params.cluster
     echo(
@@ -187,9 +221,15 @@ def run_group(
     else:
         runs = _here(group, configs, parallel, workers, layout, echo)
     failed = {r.branch.id: r for r in runs if not r.ok}
-    # the branches not run now: their stored reports stand in (--branch)
-    others = [branch_state(group, b) for b in group.branches if b.id not in {c.id for c in chosen}]
-    stale = {s.branch.id: s.reason for s in others if not s.complete}
+    excluded = {i: f"运行失败：{_first(r.message)}" for i, r in failed.items()}
+    excluded.update({i: why for i, why in stale.items()})
+    if len(excluded) == len(group.branches):  # nothing to pool, even with --allow-partial
+        raise SectionError(
+            "所有分支机构都没有本期报告，无法生成集团报告：\n"
+            + "\n".join(f"  · {b.name}（{b.id}）：{excluded[b.id]}" for b in group.branches)
+            + "\n修正后重新运行。 (no branch has a report of the period: no group report)",
+            section="group",
+        )
     if (failed or stale) and not allow_partial:
         lines = [
             f"  · {r.branch.name}（{r.branch.id}）：{_first(r.message)}" for r in failed.values()
@@ -203,20 +243,21 @@ def run_group(
             "（不含这些机构），加 --allow-partial。(branch runs failed: no group report)",
             section="group",
         )
-    excluded = {i: f"运行失败：{_first(r.message)}" for i, r in failed.items()}
-    excluded.update({i: why for i, why in stale.items()})
     write_members(group, excluded)
+    from selfcheck.execution.kernels import warm_pool
     from selfcheck.execution.runner import run
 
     echo("集团汇总报告：")
-    result = run(
-        group.params_path,
-        allow_partial=allow_partial,
-        workers=workers,
-        echo=echo,
-        wait=wait,
-        layout=layout,
-    )
+    with warm_pool(shared=True) as pool:  # the branches' warm server, when there is one
+        result = run(
+            group.params_path,
+            allow_partial=allow_partial,
+            workers=workers,
+            pool=pool,
+            echo=echo,
+            wait=wait,
+            layout=layout,
+        )
     total = round(time.perf_counter() - started, 3)
     echo(f"集团报告已生成：{result.report}（共 {total:.1f} 秒）")
     return GroupResult(runs, result.report, total)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,11 @@ class DataStore:
                 branch = config.for_branch(b.id)
                 folder = branch.params.data_dir
                 self._members.append((Member(b.id, b.name, folder), DataStore(branch)))
+            if not self._members:  # never the group's own data_dir in their stead
+                raise DataError(
+                    f"集团的分支机构都未纳入本期汇总（{config.output_dir / 'members.json'}），"
+                    "没有可汇总的数据。请重新运行集团参数文件 (no branch to pool)"
+                )
         self._frames: dict[tuple[str, Period], pd.DataFrame | None] = {}
         self._quality: dict[tuple[str, Period], DatasetQuality] = {}
 
@@ -122,7 +128,14 @@ class DataStore:
         return self._parts is not None and PER_YEAR[self._parts] > period.per_year
 
     def part_folders(self, period: Period) -> list[PartFolder]:
-        """The part folders of a pooled period (empty for a period read from one folder)."""
+        """The part folders of a pooled period (empty for a period read from one folder); of a
+        group's consolidated report, every branch's, labelled ``<branch name>/2026Q1``."""
+        if self._members:
+            return [
+                replace(p, label=f"{m.name}/{p.label}")
+                for m, store in self._members
+                for p in store.part_folders(period)
+            ]
         if not self.pooled(period):
             return []
         assert self._parts is not None
@@ -137,6 +150,10 @@ class DataStore:
     def members(self) -> list[tuple[Member, DataStore]]:
         """Of a group's consolidated report: each branch and its store (else empty)."""
         return list(self._members)
+
+    def _members_at(self, period: Period) -> list[tuple[Member, DataStore]]:
+        """The members with the data folder of ``period`` (not the ``{period}`` pattern)."""
+        return [(replace(m, folder=str(s.folder(period))), s) for m, s in self._members]
 
     def has_period(self, period: Period) -> bool:
         if self._members:  # a group's period: every branch has it
@@ -174,11 +191,13 @@ class DataStore:
         """A dataset of a period as a typed frame; None when the period has no such file."""
         key = (name, period)
         if key not in self._frames and self._members:
-            got = [(m, store.get(name, period)) for m, store in self._members]
+            got = [(m, store.get(name, period)) for m, store in self._members_at(period)]
             frames = [(m, f) for m, f in got if f is not None]
             self._frames[key] = pool_frames(DATASETS[name], frames) if frames else None
             if frames:
-                qualities = [(m, store.quality(name, period)) for m, store in self._members]
+                qualities = [
+                    (m, store.quality(name, period)) for m, store in self._members_at(period)
+                ]
                 known = [(m, q) for m, q in qualities if q is not None]
                 if known:
                     self._quality[key] = pool_quality(DATASETS[name], known)
@@ -272,7 +291,7 @@ class DataStore:
         """Every branch's datasets checked as its own report checks them; a branch whose data
         folder is missing is an error naming the branch."""
         checked: list[tuple[Member, dict[str, DatasetQuality]]] = []
-        for member, store in self._members:
+        for member, store in self._members_at(period):
             try:
                 checked.append((member, store.validate(period, rehash=rehash)))
             except DataError as e:
