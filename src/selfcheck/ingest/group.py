@@ -41,18 +41,18 @@ def prefixed_columns(spec: DatasetSpec) -> list[str]:
 
 def pool_frames(spec: DatasetSpec, frames: Sequence[tuple[Member, pd.DataFrame]]) -> pd.DataFrame:
     """The branches' frames of one dataset as one frame, identifiers prefixed by branch."""
+    text = pd.StringDtype("pyarrow")  # as ingest gives text: Arrow-backed, not objects
+    names = [c.name for c in spec.columns]
     out = []
     for member, frame in frames:
         frame = frame.copy(deep=False)
         for column in prefixed_columns(spec):
             if column in frame.columns:
-                values = frame[column]
-                text = values.astype("string")
-                frame[column] = (member.name + SEPARATOR + text).where(values.notna())
-        out.append(frame)
-    pooled = pd.concat(out, ignore_index=True, sort=False)
-    columns = [c.name for c in spec.columns if c.name in pooled.columns]
-    return pooled[columns + [c for c in pooled.columns if c not in columns]]
+                values = frame[column].astype(text)
+                frame[column] = (member.name + SEPARATOR + values).where(values.notna())
+        ordered = [c for c in names if c in frame.columns]
+        out.append(frame[ordered + [c for c in frame.columns if c not in ordered]])
+    return pd.concat(out, ignore_index=True, sort=False)
 
 
 def pool_quality(

@@ -192,8 +192,11 @@ class DataStore:
         key = (name, period)
         if key not in self._frames and self._members:
             got = [(m, store.get(name, period)) for m, store in self._members_at(period)]
+            for _, store in self._members_at(period):  # held once, in the pooled frame
+                store._frames.pop(key, None)
             frames = [(m, f) for m, f in got if f is not None]
             self._frames[key] = pool_frames(DATASETS[name], frames) if frames else None
+            del got
             if frames:
                 qualities = [
                     (m, store.quality(name, period)) for m, store in self._members_at(period)
