@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from selfcheck import fmt
-from selfcheck.analyst import load_measures
+from selfcheck.analyst import analyst_file, load_measures
 from selfcheck.blocks import SECTION_FILE, Column, Figure, Paragraph, Table
 from selfcheck.charts import NEUTRAL, PRIMARY, SHORTFALL
 from selfcheck.group import branch_state, read_members
@@ -266,7 +266,7 @@ def comparison_tables(sec: Section, metrics: Sequence[str] | None = None) -> lis
     return tables
 
 
-def measures_table(sec: Section) -> Table | None:
+def measures_table(sec: Section) -> Table | Paragraph | None:
     """Table 各分支机构整改措施: every branch's measures of the period (its measures file)."""
     f = _figures(sec)
     rows = []
@@ -291,7 +291,13 @@ def measures_table(sec: Section) -> Table | None:
         Column("状态", width=0.12),
     )
     if not rows:
-        return None
+        files = "、".join(
+            str(analyst_file(sec.config.for_branch(b.id), sec.period, "measures").name)
+            for b in f.branches[:1]
+        )
+        return sec.paragraph(
+            f"各分支机构本期均未填写整改措施（各机构分析人员文件目录中的 {files}）。", style="note"
+        )
     return sec.table("各分支机构整改措施", columns, rows)
 
 
