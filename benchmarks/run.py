@@ -19,6 +19,16 @@ l. the layout pass and the PDF copy (LibreOffice): ``selfcheck assemble --no-lay
    PDF stand: no conversion), when the headings kept their pages (the previous PDF
    deleted: one conversion) and when they moved (previous report and PDF deleted: two).
    Parts a–c run with ``layout: off``, as their baseline does no layout either.
+g. a group company (``branches:``): 5 and 30 branches, each the default sample quarter
+   generated with its own seed (``selfcheck.sample.generate``), run with
+   ``selfcheck run PARAMS`` — serial (``--parallel 1``), parallel (the default: as many
+   branch runs at once as cores and memory allow) and as tasks on a localhost Dask cluster
+   (``dask scheduler`` and ``dask worker --nworkers <cores> --nthreads 1``; needs the
+   ``cluster`` extra) — then the consolidated report. Wall time only (no memory run: a
+   30-branch run takes minutes); per branch: the branches' own run times from their
+   ``run_manifest.json``; ``layout: off``. Then the consolidated report alone (the branch
+   runs stored), once timed and once with its memory sampled. ``--branches 5,30`` picks
+   the sizes.
 
 Memory is measured in one extra run per figure, not in the timed runs (sampling ``/proc``
 every 50 ms costs ~15 % of a core: it would slow the runs it times). In that run a
@@ -528,6 +538,132 @@ def part_y(params: Path, runs: int, sc: Scenario, log: Path) -> dict:
     return {"year": summary(samples, peak) | {"breakdown": breakdown(params)}}
 
 
+# -- g: a group company ------------------------------------------------------------------
+def group_sample(root: Path, n: int) -> list[Path]:
+    """``n`` branches' default sample quarters, seeds 1..n (the first ones shared by every size)."""
+    from selfcheck.sample import generate
+
+    folders = []
+    for k in range(1, n + 1):
+        folder = root / "group" / f"b{k:02d}"
+        if not (folder / PERIOD / "calls.csv").exists():
+            print(f"generating branch b{k:02d}'s sample in {folder} …", flush=True)
+            generate(PERIOD, folder, scale="default", seed=k)
+        folders.append(folder)
+    return folders
+
+
+def group_params(work: Path, name: str, folders: list[Path]) -> Path:
+    """A group of the project's parameters with one branch per sample folder."""
+    path = write_params(work, name, folders[0])
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    params["branches"] = [
+        {"id": f"b{k:02d}", "name": f"第{k}分公司", "data_dir": f"{f.as_posix()}/{{period}}"}
+        for k, f in enumerate(folders, 1)
+    ]
+    path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class LocalCluster:
+    """``dask scheduler`` and ``dask worker`` on 127.0.0.1 (the commands beside this Python)."""
+
+    def __init__(self, folder: Path, env: dict[str, str], nworkers: int) -> None:
+        self.folder, self.env, self.nworkers = folder, env, nworkers
+        self.procs: list[subprocess.Popen] = []
+
+    def __enter__(self) -> str:
+        dask = str(Path(PY).with_name("dask"))
+        if not Path(dask).exists():
+            raise SystemExit("g: the dask command is missing: pip install -e '.[cluster]'")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        file = self.folder / "scheduler.json"
+        file.unlink(missing_ok=True)
+        log = (self.folder / "cluster.log").open("ab")
+        local = ("--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0")
+        self.procs.append(subprocess.Popen(
+            [dask, "scheduler", *local, "--port", "0", "--scheduler-file", str(file)],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+        ))  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.procs.append(subprocess.Popen(
+            [dask, "worker", "--scheduler-file", str(file), *local, "--nworkers",
+             str(self.nworkers), "--nthreads", "1", "--local-directory", str(self.folder / "w")],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+        ))  # fmt: skip
+        address = json.loads(file.read_text(encoding="utf-8"))["address"]
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(self.nworkers, timeout=120)
+        return address
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in reversed(self.procs):  # workers first, then the scheduler
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def branch_seconds(params: Path) -> dict:
+    """The branch runs' own wall times (their manifests' phases) and the group report's."""
+    out = output_dir(params)
+    seconds = {}
+    for manifest in sorted(out.glob("*/run_manifest.json")):
+        timings = json.loads(manifest.read_text(encoding="utf-8"))["timings_seconds"]
+        seconds[manifest.parent.name] = round(sum(timings.values()), 3)
+    group = seconds.pop("group", None)
+    values = list(seconds.values())
+    return {
+        "group_report_seconds": group,
+        "branch_median_seconds": round(statistics.median(values), 3) if values else None,
+        "branch_max_seconds": max(values, default=None),
+    }
+
+
+def part_g(root: Path, work: Path, runs: int, sc: Scenario, log: Path, sizes: list[int]) -> dict:
+    cores = len(os.sched_getaffinity(0))
+    folders = group_sample(root, max(sizes))
+    out: dict = {}
+    for n in sizes:
+        params = group_params(work, f"group{n}", folders[:n])
+        modes = {"serial": ["--parallel", "1"], "parallel": []}
+        res: dict = {}
+        measure([fast_command(params)], sc.warm, log)  # warm-up: caches, the server
+        for mode, extra in modes.items():
+            print(f"g: {n} branches, {mode} …", flush=True)
+            cmd = fast_command(params, *extra)
+            samples = [measure([cmd], sc.warm, log, sc.server) for _ in range(runs)]
+            res[mode] = summary(samples, samples[-1]) | branch_seconds(params)
+        with LocalCluster(work / "dask", sc.warm, cores) as address:
+            print(f"g: {n} branches, Dask ({cores} workers at {address}) …", flush=True)
+            cmd = fast_command(params, "--cluster", address)
+            samples = [measure([cmd], sc.warm, log, sc.server) for _ in range(runs)]
+            res["dask"] = summary(samples, samples[-1]) | branch_seconds(params)
+        for s in res.values():
+            s["seconds_per_branch"] = round(s["median_seconds"] / n, 3)
+        res["group_report"] = group_report_only(params, sc, log)
+        out[str(n)] = res
+    return out
+
+
+def group_report_only(params: Path, sc: Scenario, log: Path) -> dict:
+    """The consolidated report alone (the branches' runs stored), memory sampled: what the
+    machine that builds it needs for this many branches' pooled records."""
+    code = (
+        "import sys; from selfcheck.execution.runner import run; "
+        "run(sys.argv[1], layout=False, echo=lambda s: None)"
+    )
+    cmd = [PY, "-c", code, str(params)]
+    timed = measure([cmd], sc.warm, log, sc.server)
+    return summary([timed], measure([cmd], sc.warm, log, sc.server, memory=True))
+
+
 # -- report -------------------------------------------------------------------------------
 def machine() -> dict:
     model = ""
@@ -613,11 +749,24 @@ def table(res: dict) -> str:
             else ""
         )
         row("y  year 2026 from its four quarters (warm)", y, shown)
+    for n, g in res.get("g", {}).items():
+        for mode, s in g.items():
+            if mode == "group_report":
+                row(f"g  {n} branches: the group report alone", s, "")
+                continue
+            rows.append(
+                f"{f'g  group of {n} branches, {mode}':<44} {s['median_seconds']:>9.2f} "
+                f"{s['median_cpu_seconds']:>7.1f} {s['median_other_cpu_s']:>11.1f}  "
+                f"{s['seconds_per_branch']:.2f} s/branch; a branch's run "
+                f"{s['branch_median_seconds']} s (max {s['branch_max_seconds']}), "
+                f"group report {s['group_report_seconds']} s"
+            )
     peak = res["d"]["peak_rss_bytes"]
-    rows.append(
-        f"{'d  peak memory of any run (RSS sum; PSS sum)':<44} {gib(peak):>9} "
-        f"({gib(res['d']['peak_pss_bytes'])})  < 6 GiB: {verdict(peak < TARGETS['d_bytes'])}"
-    )
+    if peak:  # none measured when only g ran
+        rows.append(
+            f"{'d  peak memory of any run (RSS sum; PSS sum)':<44} {gib(peak):>9} "
+            f"({gib(res['d']['peak_pss_bytes'])})  < 6 GiB: {verdict(peak < TARGETS['d_bytes'])}"
+        )
     if "l" in res and "skipped" not in res["l"]:
         lay = res["l"]
         row("l  assemble --no-layout", lay["no_layout"], "< 2 s")
@@ -632,8 +781,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="small sample, one run, no large quarter")
     p.add_argument("--runs", type=int, default=None, help="runs per figure (default 3; quick 1)")
     p.add_argument(
-        "--parts", default="a,b,c,l,y", help="which of a,b,c,l,y to run (d comes with them)"
+        "--parts", default="a,b,c,l,y", help="which of a,b,c,l,y,g to run (d comes with them)"
     )
+    p.add_argument("--branches", default="5,30", help="group sizes for g (default 5,30)")
     p.add_argument("--only", default=None, help="sections for b (default: all; quick: response)")
     p.add_argument("--data-root", type=Path, default=Path("/tmp/selfcheck-bench"))
     p.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
@@ -672,6 +822,9 @@ def main(argv: list[str] | None = None) -> int:
             params = year_params(work, year_sample(root))
             print("y: the year 2026 from its four quarters …", flush=True)
             res["y"] = part_y(params, runs, sc, log)
+        if "g" in parts:
+            sizes = [int(n) for n in args.branches.split(",")]
+            res["g"] = part_g(root, work, runs, sc, log, sizes)
         if "c" in parts:
             params = write_params(work, "large", ensure_sample(root, "large"))
             print("c: large quarter from CSV and from the cache …", flush=True)

@@ -8,8 +8,12 @@ so that branches run side by side and a failing branch fails alone. Where they r
   and no more than fit in the memory available, at the peak a branch of this size needs
   (``docs/benchmarks.md``); the cores are shared out among them (``--workers``);
 * **on a Dask cluster** (``--cluster ADDRESS`` or ``cluster:``): each branch run is a task
-  on the user's ``dask.distributed`` scheduler; its workers must see the same files (the
-  parameters, data and output folders) at the same paths.
+  on the user's ``dask.distributed`` scheduler (:func:`cluster_task`), its subprocess runs
+  on the worker; the scheduler and the workers need selfcheck installed (the scheduler
+  unpickles the tasks), and the workers must see the same files (the parameters, data and
+  output folders) at the same paths. A worker runs ``--nthreads`` branches at once and
+  shares its cores among them; a lost worker's task is run again elsewhere by the
+  scheduler, and fails (that branch only) when it has lost too many.
 
 Then the consolidated report is built here from the pooled records of the branches
 (``ingest/group.py``), with the branch comparison. A failed branch is named; without
@@ -86,17 +90,37 @@ def branch_command(
     return cmd
 
 
+# Linux: the branch run is killed with the process that started it (PR_SET_PDEATHSIG, kept
+# across exec) — a Dask worker that dies mid-task leaves no orphan run writing into the
+# branch's output folder while the scheduler runs the task again elsewhere. The thread that
+# starts it waits for it, so only the worker's own death can end that thread first.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))\n"  # 1: PR_SET_PDEATHSIG
+    "if os.getppid() != int(sys.argv[1]): sys.exit(137)\n"  # the parent died meanwhile
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
 def run_branch(
-    params: str, branch_id: str, workers: int | None = None, layout: bool = True
+    params: str,
+    branch_id: str,
+    workers: int | None = None,
+    layout: bool = True,
+    *,
+    die_with_parent: bool = False,
 ) -> dict:
-    """One branch run, as a subprocess of this process (also the Dask task): a plain
-    dictionary, so that it travels back from a worker."""
+    """One branch run, as a subprocess of this process: a plain dictionary, so that it
+    travels back from a Dask worker (:func:`cluster_task`)."""
     t = time.perf_counter()
     # the environment as it is: a variable more (SELFCHECK_*) would key another warm server
     # than the one run_group warmed (execution/kernels.server_key)
     env = dict(os.environ)
+    cmd = branch_command(Path(params), branch_id, workers=workers, layout=layout)
+    if die_with_parent and sys.platform.startswith("linux"):
+        cmd = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
     proc = subprocess.run(
-        branch_command(Path(params), branch_id, workers=workers, layout=layout),
+        cmd,
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -105,6 +129,11 @@ def run_branch(
         check=False,
     )
     tail = [line for line in (proc.stderr or "").splitlines() if line.strip()][-TAIL_LINES:]
+    if proc.returncode < 0 and not any(line.startswith("错误") for line in tail):
+        tail.append(
+            f"错误：分支机构的运行被信号 {-proc.returncode} 终止（内存不足时系统会终止最大的进程）"
+            f" (the branch run was killed by signal {-proc.returncode})"
+        )
     return {
         "branch": branch_id,
         "exit_code": proc.returncode,
@@ -121,6 +150,38 @@ def data_folders(config: Config) -> list[Path]:
     if kind is not None and config.period.per_year < PER_YEAR[kind]:
         return [config.data_dir(p) for p in config.period.parts(kind)]
     return [config.data_dir()]
+
+
+def cluster_task(params: str, branch_id: str, layout: bool = True) -> dict:
+    """One branch run as a Dask task, on a worker: the branch subprocess runs there, with
+    the worker's cores shared among the tasks it runs at once (its threads), and dies with
+    the worker. The worker must see the parameters, data and output folders at the paths
+    given here."""
+    where = "dask"
+    per_run = None
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        where = worker.address
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        cores = cores or os.cpu_count() or 1
+        per_run = max(1, cores // max(worker.state.nthreads, 1))
+    except (ImportError, ValueError):  # not on a worker (get_worker: ValueError)
+        pass
+    if not Path(params).is_file():
+        return {
+            "branch": branch_id,
+            "exit_code": 2,
+            "seconds": 0.0,
+            "message": f"错误：Dask worker {where} 上找不到参数文件 {params}；集群的各 worker"
+            "须能以相同路径访问参数文件、数据目录和输出目录"
+            " (the parameters file is not visible on the worker)",
+            "where": where,
+        }
+    d = run_branch(params, branch_id, per_run, layout, die_with_parent=True)
+    d["where"] = where
+    return d
 
 
 def input_bytes(config: Config) -> int:
@@ -319,48 +380,94 @@ def _on_cluster(
     layout: bool,
     echo: Callable[[str], None],
 ) -> list[BranchRun]:
+    """Each branch run a task on the Dask scheduler at ``address``; their results back here.
+
+    What ``distributed`` does with them: a task whose worker dies (killed, out of memory,
+    machine lost) is run again on another worker, up to the scheduler's
+    ``distributed.scheduler.allowed-failures`` (3 by default), and then fails with
+    ``KilledWorker`` — that branch fails, named, and the other tasks go on. A branch run that
+    fails (its exit code) fails alone. Tasks are not interrupted once they run: a branch
+    started on a worker runs to its end even if this command is stopped."""
     try:
-        from distributed import Client
+        from distributed import Client, as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
     except ImportError:
         raise ParamsError(
             "在 Dask 集群上运行需要 dask.distributed：pip install 'selfcheck[cluster]'"
             "（或 conda install -c conda-forge dask distributed） (dask.distributed not installed)"
         ) from None
     try:
-        client = Client(address, timeout="20s")
-    except (OSError, TimeoutError) as e:
+        client = Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as e:
         raise ParamsError(
-            f"无法连接 Dask 调度器 {address}（{e}）。请确认地址和端口，以及调度器正在运行"
-            " (cannot reach the Dask scheduler)"
+            f"无法连接 Dask 调度器 {address}（{e}）。请确认地址（如 tcp://主机:8786）和端口，"
+            "以及调度器正在运行 (cannot reach the Dask scheduler)"
         ) from None
     with client:
+        try:
+            client.wait_for_workers(1, timeout=60)
+        except (OSError, TimeoutError) as e:
+            raise ParamsError(
+                f"Dask 调度器 {address} 在 60 秒内没有可用的 worker，请先启动 dask worker"
+                f"（{type(e).__name__}） (the Dask cluster has no worker)"
+            ) from None
         workers = client.scheduler_info().get("workers", {})
+        threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
         echo(
-            f"分支机构报告：{len(branches)} 个，交给 Dask 集群 {address}（{len(workers)} 个 worker）"
+            f"分支机构报告：{len(branches)} 个，交给 Dask 集群 {address}"
+            f"（{len(workers)} 个 worker，同时运行至多 {threads} 个）"
         )
-        futures = [
+        stamp = time.time_ns()
+        futures = {
             client.submit(
-                run_branch,
+                cluster_task,
                 str(group.params_path),
                 b.id,
-                None,
                 layout,
-                key=f"selfcheck-{group.period}-{b.id}-{time.time_ns()}",
+                key=f"selfcheck-{group.period}-{b.id}-{stamp}",
                 pure=False,
-            )
+            ): b
             for b in branches
-        ]
-        runs = []
-        for b, future in zip(branches, futures, strict=True):
-            try:
-                d = future.result()
-            except Exception as e:
-                d = {
-                    "branch": b.id,
-                    "exit_code": 1,
-                    "seconds": 0.0,
-                    "message": f"错误：Dask 任务失败：{e}",
-                    "where": address,
-                }
-            runs.append(_record(b, d, echo))
-        return runs
+        }
+        done: dict[str, BranchRun] = {}
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                b = futures[future]
+                try:
+                    d = future.result()
+                except KilledWorker as e:
+                    d = _task_failed(
+                        b,
+                        f"错误：运行该机构的 Dask worker 丢失（{e.last_worker.address}），"
+                        f"已在 {e.allowed_failures + 1} 个 worker 上尝试 (the Dask worker"
+                        " running this branch was lost)",
+                        address,
+                    )
+                except FutureCancelledError as e:
+                    d = _task_failed(
+                        b,
+                        f"错误：Dask 任务被取消（{e.reason}），可能与调度器的连接已断开"
+                        " (the Dask task was cancelled)",
+                        address,
+                    )
+                except Exception as e:  # the task's own error, or it could not run there
+                    d = _task_failed(
+                        b,
+                        f"错误：Dask 任务失败：{_one_line(e)}（调度器和各 worker 的 Python 环境"
+                        "须装有与本机同一版本的 selfcheck） (the Dask task failed)",
+                        address,
+                    )
+                done[b.id] = _record(b, d, echo)
+        finally:
+            client.cancel(list(futures))  # none left on the cluster after an interruption
+        return [done[b.id] for b in branches]
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}：{text[:200]}"
+
+
+def _task_failed(b: BranchModel, message: str, address: str) -> dict:
+    return {"branch": b.id, "exit_code": 1, "seconds": 0.0, "message": message, "where": address}
