@@ -187,6 +187,15 @@ class DataStore:
         folder = self._dir(period)
         return unused_files(folder) if folder.is_dir() else []
 
+    def release(self, period: Period) -> None:
+        """Forget the frames of ``period`` read so far (the next :meth:`get` reads them
+        again, from the cache): a section done with an earlier period's figures keeps only
+        the periods it still works on in memory."""
+        for key in [k for k in self._frames if k[1] == period]:
+            del self._frames[key]
+        for _, store in self._members:
+            store.release(period)
+
     def get(self, name: str, period: Period) -> pd.DataFrame | None:
         """A dataset of a period as a typed frame; None when the period has no such file."""
         key = (name, period)

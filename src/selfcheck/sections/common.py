@@ -103,7 +103,11 @@ def measures_of(
     if stored is not None and all(k in stored for k in wanted):
         return stored
     if sec.has_period(period):
-        return compute(sec, period)
+        try:
+            return compute(sec, period)
+        finally:  # its records are not needed again (a chart reading them reads them anew)
+            if period != sec.period:
+                sec.store.release(period)
     return stored
 
 
