@@ -482,10 +482,13 @@ def default_workers(warm: bool, input_bytes: int) -> int:
 
 
 def _input_bytes(config: Config, quality) -> int:
+    """The size of the period's input files (of a group or a pooled period, every part's)."""
     total = 0
     for q in quality.values():
-        with suppress(OSError):
-            total += (config.data_dir() / q.file).stat().st_size
+        for part in q.parts or [q]:
+            folder = Path(part.folder) if part.folder else config.data_dir()
+            with suppress(OSError):
+                total += (folder / part.file).stat().st_size
     return total
 
 
