@@ -100,7 +100,7 @@ def test_assemble_rebuilds_the_same_report_without_kernels_or_notebook_machinery
     assert (ws.out / "metrics.csv").exists() and not (ws.out / MARKER_FILE).exists()
     manifest = json.loads((ws.out / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert manifest["command"] == "assemble"
-    assert [s["section_id"] for s in manifest["sections"]][:2] == ["summary", "system"]
+    assert [s["section_id"] for s in manifest["sections"]][:3] == ["summary", "branches", "system"]
     assert all(s["status"] == "reused" and s["saved_at"] for s in manifest["sections"])
     print(f"selfcheck assemble, new process: {seconds:.2f} s")
 
@@ -215,6 +215,7 @@ def test_sections_to_run_with_only():
     assert [s.id for s in sections_to_run(Config(), "response")] == [
         "response",
         "summary",
+        "branches",  # a group's; elsewhere saved empty without a kernel
         "inspection",
         "findings",
         "measures",
@@ -266,7 +267,7 @@ def test_only_response_after_it_changed_rebuilds_a_matching_summary(ws):
     again = run(ws.params, only="response", echo=lambda _: None)
     ran = [s.section_id for s in again.sections]
     assert ran[0] == "response" and set(ran[1:]) == {
-        "summary", "inspection", "findings", "measures", "appendix"}  # fmt: skip
+        "summary", "branches", "inspection", "findings", "measures", "appendix"}  # fmt: skip
     assert targeted() == before - 1
     assert f"设有目标的指标共{before - 1}项" in overview()
     from docx import Document
