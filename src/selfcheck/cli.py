@@ -238,33 +238,32 @@ def crash_message(argv: list[str] | None) -> str:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from selfcheck.config import load_config
-
-        # an unknown --branch id is an error here, before any kernel starts
-        grouped = bool(load_config(args.params, args.branch).branches)
-        if grouped and not args.no_group and args.only is None:
-            from selfcheck.execution.group import run_group
-
-            run_group(
-                args.params,
-                branch=args.branch,
-                cluster=args.cluster,
-                allow_partial=args.allow_partial,
-                parallel=args.parallel,
-                workers=args.workers,
-                layout=not args.no_layout,
-                wait=args.wait,
-            )
-            return 0
-        if args.cluster or args.parallel:
-            raise ParamsError(
-                "--cluster / --parallel 用于集团参数文件（含 branches）的整体运行"
-                " (--cluster and --parallel run a group's branches)"
-            )
         from selfcheck.execution.kernels import warm_pool
 
         # the user's warm server (started now if there is none: its imports overlap the
         # runner's) stays for the next run; SELFCHECK_POOL_IDLE=0 gives each run its own
         with warm_pool(args.engine, shared=True) as pool:
+            # an unknown --branch id is an error here, before any kernel starts
+            grouped = bool(load_config(args.params, args.branch).branches)
+            if grouped and not args.no_group and args.only is None:
+                from selfcheck.execution.group import run_group
+
+                run_group(
+                    args.params,
+                    branch=args.branch,
+                    cluster=args.cluster,
+                    allow_partial=args.allow_partial,
+                    parallel=args.parallel,
+                    workers=args.workers,
+                    layout=not args.no_layout,
+                    wait=args.wait,
+                )
+                return 0
+            if args.cluster or args.parallel:
+                raise ParamsError(
+                    "--cluster / --parallel 用于集团参数文件（含 branches）的整体运行"
+                    " (--cluster and --parallel run a group's branches)"
+                )
             from selfcheck.execution.runner import run
 
             result = run(
