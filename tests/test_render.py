@@ -48,8 +48,9 @@ def squash(text: str) -> str:
 
 
 def numbered(section_id: str) -> tuple[int, str]:
-    i = [s.id for s in SECTIONS if not s.group_only].index(section_id) + 1
-    return i, f"{chinese_number(i)}、{SECTIONS[i - 1].title}"
+    shown = [s for s in SECTIONS if not s.group_only]  # 各分支机构对比: a group's only
+    i = [s.id for s in shown].index(section_id) + 1
+    return i, f"{chinese_number(i)}、{shown[i - 1].title}"
 
 
 def test_chinese_headings_and_toc_render(pdf_text):
