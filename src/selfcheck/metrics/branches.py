@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from selfcheck.metrics.base import Metric
+from selfcheck.metrics.base import STATUS_NO_DATA, Metric
 from selfcheck.problems import level_of, relative_gap
 
 SERIOUS = "严重"
@@ -49,9 +49,8 @@ def compared_ids(group: Sequence[Metric]) -> list[str]:
 
 
 def _status(m: Metric | None) -> str:
-    if m is None or m.value is None or m.target is None:
-        return "无数据"
-    return "达标" if m.target.met(float(m.value)) else "未达标"
+    """``Metric.status``; a branch without the figure or its target has no data to compare."""
+    return STATUS_NO_DATA if m is None or m.target is None else m.status
 
 
 def _rank_key(m: Metric) -> float:
