@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import re
+import threading
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ class Digest:
 
 
 _DIGESTS: dict[tuple, Digest] = {}  # (path, size, mtime, inode) → digest: one pass per file
+_DIGESTS_LOCK = threading.Lock()
 
 
 def _digest(path: Path) -> Digest:
@@ -140,9 +142,10 @@ def _digest(path: Path) -> Digest:
             newlines += int(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8, count=n) == 10))
             last = bytes(view[n - 1 : n])
     got = Digest(h.hexdigest(), st.st_size, newlines, last == b"\n")
-    if len(_DIGESTS) >= 64:
-        _DIGESTS.pop(next(iter(_DIGESTS)))
-    _DIGESTS[key] = got
+    with _DIGESTS_LOCK:  # datasets are read on two threads (ingest/parallel.py)
+        if len(_DIGESTS) >= 64:
+            _DIGESTS.pop(next(iter(_DIGESTS)))
+        _DIGESTS[key] = got
     return got
 
 

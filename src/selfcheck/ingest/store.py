@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from selfcheck.errors import DataError
 from selfcheck.ingest import cache
 from selfcheck.ingest.columns import DatasetMapping
 from selfcheck.ingest.group import Member, pool_frames, pool_quality
+from selfcheck.ingest.parallel import each
 from selfcheck.ingest.pool import POOL_VERSION, PartFolder, labels, missing_text, pool
 from selfcheck.ingest.read import (
     MAX_BAD_SHARE,
@@ -262,8 +264,23 @@ class DataStore:
                 f" .parquet）：{expected}。{hint}"
             )
         keep_frames = self._cache_dir_for is None  # nothing to re-read from: keep them
-        for name, path in paths.items():
-            frame, quality = self._load(name, period, path, rehash=rehash, frame=keep_frames)
+        with cache.Writer() as writer:
+            loaded = each(
+                {
+                    name: partial(
+                        self._load,
+                        name,
+                        period,
+                        path,
+                        rehash=rehash,
+                        frame=keep_frames,
+                        writer=writer,
+                    )
+                    for name, path in paths.items()
+                },
+                {name: _size(path) for name, path in paths.items()},
+            )
+        for name, (frame, quality) in loaded.items():
             self._quality[(name, period)] = quality
             if keep_frames:
                 self._frames[(name, period)] = frame
@@ -287,17 +304,29 @@ class DataStore:
                 f" (data of {period} is pooled from its parts; missing: "
                 f"{', '.join(str(p.period) for p in missing)})"
             )
-        names = [n for n in DATASETS if self._part_files(n, period)]
+        files = {n: got for n in DATASETS if (got := self._part_files(n, period))}
         keep_frames = self._cache_dir_for is None
-        for name in names:
-            files = self._part_files(name, period)
-            frame, quality = self._load_pooled(
-                name, period, files, rehash=rehash, frame=keep_frames
+        with cache.Writer() as writer:
+            loaded = each(
+                {
+                    name: partial(
+                        self._load_pooled,
+                        name,
+                        period,
+                        these,
+                        rehash=rehash,
+                        frame=keep_frames,
+                        writer=writer,
+                    )
+                    for name, these in files.items()
+                },
+                {name: sum(_size(path) for _, path in these) for name, these in files.items()},
             )
+        for name, (frame, quality) in loaded.items():
             self._quality[(name, period)] = quality
             if keep_frames:
                 self._frames[(name, period)] = frame
-        return {n: self._quality[(n, period)] for n in names}
+        return {n: self._quality[(n, period)] for n in files}
 
     def _validate_group(self, period: Period, *, rehash: bool) -> dict[str, DatasetQuality]:
         """Every branch's datasets checked as its own report checks them; a branch whose data
@@ -359,7 +388,14 @@ class DataStore:
         )
 
     def _load(
-        self, name: str, period: Period, path: Path, *, rehash: bool, frame: bool
+        self,
+        name: str,
+        period: Period,
+        path: Path,
+        *,
+        rehash: bool,
+        frame: bool,
+        writer: cache.Writer | None = None,
     ) -> tuple[pd.DataFrame | None, DatasetQuality]:
         stamp = cache.Stamp.of(path)
         cpath = None
@@ -399,7 +435,9 @@ class DataStore:
         )
         if cpath is not None:
             key = self._key(name, period, got.quality.sha256)
-            cache.write(cpath, got.table, key=key, stamp=stamp, quality=got.quality)
+            (writer.write if writer else cache.write)(
+                cpath, got.table, key=key, stamp=stamp, quality=got.quality
+            )
         if not frame:
             return None, got.quality
         return (got.frame if got.frame is not None else to_pandas(got.table)), got.quality
@@ -412,6 +450,7 @@ class DataStore:
         *,
         rehash: bool,
         frame: bool = True,
+        writer: cache.Writer | None = None,
     ) -> tuple[pd.DataFrame | None, DatasetQuality]:
         """The part files of a dataset, read for the whole period and pooled (``pool.py``);
         one cache entry for the pooled table, keyed by every part file."""
@@ -469,7 +508,9 @@ class DataStore:
         if cpath is not None:
             shas = [g.quality.sha256 for _, _, g in got]
             key = self._pooled_key(name, period, files, shas)
-            cache.write(cpath, pooled.table, key=key, stamp=stamps, quality=pooled.quality)
+            (writer.write if writer else cache.write)(
+                cpath, pooled.table, key=key, stamp=stamps, quality=pooled.quality
+            )
         if not frame:
             return None, pooled.quality
         return to_pandas(pooled.table), pooled.quality
@@ -493,6 +534,13 @@ class DataStore:
         return cache.cache_key(
             dataset=name, period=str(period), sha256=sha, settings=self._settings(name)
         )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _has_dataset(folder: Path) -> bool:
