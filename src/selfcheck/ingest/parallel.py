@@ -5,9 +5,10 @@ parser, casts, hashing, the cache write), but much of it runs on one core: the
 conversion of each column, the contract's checks, the row filters. Two datasets read
 at once keep both cores of a small machine busy. Measured on the large quarter
 (10 M calls, 1.1 GB of CSV, 2-core machine): validation 8.4 → 7.5 s with two
-threads, 5.5–6 s with the cache written in the background as well
-(:class:`selfcheck.ingest.cache.Writer`); the validating process's peak grows by
-about 1 GB (the calls' table and the next dataset's are held at once).
+threads, 6.2 s with the cache written in the background as well
+(:class:`selfcheck.ingest.cache.Writer`); the validating process's peak grows from
+2.9 to 3.3 GB (the calls' table and the next dataset's are held at once; 3.9 GB
+before the threads shared one heap, :func:`selfcheck.ingest.memory.one_heap`).
 
 The outcome is the one of reading the datasets one after another: results in the
 given order, and of several failures the first in that order is raised.
@@ -19,6 +20,8 @@ import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
+
+from selfcheck.ingest import memory
 
 T = TypeVar("T")
 
@@ -41,6 +44,7 @@ def each(
     n_threads = threads() if n_threads is None else n_threads
     if n_threads <= 1 or len(tasks) <= 1:
         return {name: task() for name, task in tasks.items()}
+    memory.one_heap()  # what one thread frees, the other reuses
     pool = ThreadPoolExecutor(n_threads, thread_name_prefix="selfcheck-read")
     futures: dict[str, Future[T]] = {}
     try:
