@@ -107,6 +107,49 @@ def test_an_error_keeps_its_traceback(pool, tmp_path):
     assert errors and errors[0]["ename"] == "ZeroDivisionError" and errors[0]["traceback"]
 
 
+def test_saves_while_running_are_throttled_but_the_end_is_whole(pool, tmp_path, monkeypatch):
+    import papermill.engines
+
+    writes: list[int] = []
+    write = papermill.engines.write_ipynb
+
+    def counting(nb, path):
+        writes.append(sum(1 for c in nb.cells if c.get("outputs")))
+        write(nb, path)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", counting)
+    cells = [f"print({i})" for i in range(6)]
+
+    def run(name: str, **extra) -> nbformat.NotebookNode:
+        writes.clear()
+        source, target = tmp_path / f"{name}.ipynb", tmp_path / f"{name}.out.ipynb"
+        nbformat.write(notebook(*cells), source)
+        with contextlib.suppress(pm.PapermillExecutionError):
+            pm.execute_notebook(
+                str(source),
+                str(target),
+                kernel_name="python3",
+                engine_name=register(),
+                kernel_pool=pool,
+                progress_bar=False,
+                **extra,
+            )
+        return nbformat.read(target, as_version=4)
+
+    run("every")
+    assert len(writes) >= 2 * len(cells)  # papermill: at the start and end of every cell
+    out = run("throttled", save_every=3600)
+    # the start (before any cell) and the end, whole: every cell's output is in the file
+    assert writes == [0, len(cells)]
+    assert [c.outputs[0]["text"] for c in out.cells] == [f"{i}\n" for i in range(6)]
+
+    cells[3] = "1 / 0"
+    out = run("failed", save_every=3600)
+    assert len(writes) == 2  # a failure is written whole too, traceback included
+    errors = [o for c in out.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert [e["ename"] for e in errors] == ["ZeroDivisionError"] and errors[0]["traceback"]
+
+
 def test_html_is_rendered_by_the_pool(pool, tmp_path):
     execute(pool, notebook(PROBE), tmp_path, "h")
     html = pool.render_html(tmp_path / "h.out.ipynb", tmp_path / "h.html")

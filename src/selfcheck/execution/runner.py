@@ -70,6 +70,9 @@ KERNEL_NAME = "python3"
 MANIFEST_FILE = "run_manifest.json"
 UNFINISHED_MANIFEST_FILE = "run_manifest.unfinished.json"  # the manifest of a failed run
 STAGING_DIR = ".staging"  # the report, metrics.csv and manifest are built here, then swapped in
+# the executed notebook is written at most once a second while it runs (and whole at its end):
+# papermill writes it at the start and end of every cell (engine._saves_at_most_every)
+SAVE_EVERY = 1.0
 
 
 def notebooks_dir() -> Path:
@@ -524,7 +527,7 @@ def _run_section(
     # kernel channels over UNIX sockets where there are: no TCP port to clash over
     engine_args: dict = {"kernel_manager_class": IpcKernelManager}
     if pool is not None:
-        engine_args.update(engine_name=register(), kernel_pool=pool)
+        engine_args.update(engine_name=register(), kernel_pool=pool, save_every=SAVE_EVERY)
     echo(f"  ▶ {section.title} 开始")
     t = time.perf_counter()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
