@@ -257,11 +257,13 @@ def _run_marked(
     runs: list[SectionRun] = []
     t = time.perf_counter()
     if workers is None:
-        workers = default_workers(pool is not None, _input_bytes(config, quality))
+        workers, last_workers = phase_workers(pool is not None, _input_bytes(config, quality))
+    else:
+        last_workers = workers
     _compile_notebook_schema(selected)
     with _HtmlRenderer(pool) as html:
-        for phase in (first, last):  # under batch_environment(): results marked papermill
-            runs.extend(_run_phase(phase, config, workers, pool, html, echo))
+        for phase, n in ((first, workers), (last, last_workers)):  # results marked papermill
+            runs.extend(_run_phase(phase, config, n, pool, html, echo))
         timings["sections"] = round(time.perf_counter() - t, 3)
         failed = [r for r in runs if r.status == "failed"]
 
@@ -482,6 +484,15 @@ def default_workers(warm: bool, input_bytes: int) -> int:
     """
     cpus = max(os.cpu_count() or 1, 1)
     return cpus + 1 if warm and input_bytes < EXTRA_WORKER_MAX_BYTES else cpus
+
+
+def phase_workers(warm: bool, input_bytes: int) -> tuple[int, int]:
+    """Sections at once in the first phase and in the second (the ``after_all`` sections).
+
+    The second phase reads the first's saved results, not the period's records: the memory
+    that holds a large quarter's first phase to one section per core does not bind it.
+    """
+    return default_workers(warm, input_bytes), default_workers(warm, 0)
 
 
 def _input_bytes(config: Config, quality) -> int:
