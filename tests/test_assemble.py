@@ -274,3 +274,37 @@ def test_only_response_after_it_changed_rebuilds_a_matching_summary(ws):
 
     paragraphs = "\n".join(p.text for p in Document(str(again.report)).paragraphs)
     assert f"设有目标的指标共{before - 1}项" in paragraphs
+
+
+def test_metrics_workbook_is_copied_only_when_it_is_the_last_runs(ws, monkeypatch):
+    import openpyxl
+    import xlsxwriter
+
+    from selfcheck.execution.runner import assemble_report
+    from selfcheck.exports import workbook_key
+
+    xlsx = ws.out / "metrics.xlsx"
+    opened: list[str] = []
+    workbook = xlsxwriter.Workbook
+
+    def counting(path, *args, **kwargs):
+        opened.append(path)
+        return workbook(path, *args, **kwargs)
+
+    monkeypatch.setattr(xlsxwriter, "Workbook", counting)
+    assemble_report(ws.params, echo=lambda _: None, layout=False)  # the manifest records it
+    written = xlsx.read_bytes()
+    manifest = json.loads((ws.out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert len(manifest["outputs"]["metrics.xlsx"]) == 64
+
+    opened.clear()
+    assemble_report(ws.params, echo=lambda _: None, layout=False)
+    assert opened == [] and xlsx.read_bytes() == written  # same rows: the same file, copied
+
+    key = workbook_key(xlsx)
+    book = openpyxl.load_workbook(xlsx)  # opened and saved elsewhere, a figure changed
+    book["指标"].cell(2, 5).value = 0.5
+    book.save(xlsx)
+    assert key is not None and workbook_key(xlsx) == key  # the key alone would let it stand
+    assemble_report(ws.params, echo=lambda _: None, layout=False)
+    assert len(opened) == 1 and xlsx.read_bytes() == written  # not the edited file: anew

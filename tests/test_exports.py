@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from selfcheck.blocks import SectionResult
-from selfcheck.exports import METRIC_COLUMNS, QUALITY_COLUMNS, write_metrics_xlsx
+from selfcheck.exports import METRIC_COLUMNS, QUALITY_COLUMNS, workbook_key, write_metrics_xlsx
 from selfcheck.ingest.records import OUTSIDE_PERIOD, TOTALS_ROW, DatasetQuality, UnusedFile
 from selfcheck.metrics.base import Metric, Target
 
@@ -138,3 +138,57 @@ def test_same_inputs_same_bytes(tmp_path, workbook):
     )
     assert again.read_bytes() == workbook.read_bytes()
     assert not list(tmp_path.glob("*.tmp.xlsx"))
+
+
+def _write(path, result=None, **kw):
+    return write_metrics_xlsx(
+        [result or _result()],
+        path,
+        quality=_quality(),
+        unused=[UnusedFile("tickets (1).csv", "副本，未读取")],
+        created=date(2026, 10, 15),
+        title="2026Q3 客户服务自查报告 指标",
+        **kw,
+    )
+
+
+def test_an_unchanged_workbook_is_copied_not_written_again(tmp_path, workbook, monkeypatch):
+    import xlsxwriter
+
+    def no_writing(*args, **kwargs):
+        raise AssertionError("written again")
+
+    monkeypatch.setattr(xlsxwriter, "Workbook", no_writing)
+    again = _write(tmp_path / "again.xlsx", previous=workbook)
+    assert again.read_bytes() == workbook.read_bytes()
+    assert not list(tmp_path.glob("*.tmp.xlsx"))
+
+
+def test_a_changed_row_title_or_date_writes_it_anew(tmp_path, workbook):
+    key = workbook_key(workbook)
+    assert key is not None and len(key) == 64
+    changed = _result()
+    changed.metrics[0] = Metric("phone.answer_rate", "电话接通率", "rate", 0.913, 913, 1000, 1000)
+    path = _write(tmp_path / "changed.xlsx", changed, previous=workbook)
+    assert workbook_key(path) not in (None, key)
+    ws = openpyxl.load_workbook(path)["指标"]
+    assert ws.cell(2, HEADERS.index("本期值") + 1).value == pytest.approx(0.913)
+    other_date = write_metrics_xlsx(
+        [_result()],
+        tmp_path / "date.xlsx",
+        quality=_quality(),
+        unused=[UnusedFile("tickets (1).csv", "副本，未读取")],
+        created=date(2026, 10, 16),
+        title="2026Q3 客户服务自查报告 指标",
+        previous=workbook,
+    )
+    assert workbook_key(other_date) not in (None, key)
+
+
+def test_a_previous_workbook_without_the_key_or_broken_is_not_used(tmp_path, workbook):
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    assert workbook_key(broken) is None
+    assert workbook_key(tmp_path / "missing.xlsx") is None
+    again = _write(tmp_path / "again.xlsx", previous=broken)
+    assert again.read_bytes() == workbook.read_bytes()

@@ -9,15 +9,26 @@ and a third with the files of the data folder that were not read.
 The workbook is written with XlsxWriter, with a fixed creation time (the report date), so
 the same inputs give the same bytes. Strings are never turned into formulas
 (``strings_to_formulas`` off): a name starting with ``=`` stays text.
+
+Writing it is ~0.25 s for the large quarter's 4,500 metrics (45,000 cells, cell by cell
+in Python). A run whose rows are those of the workbook already in the output folder
+copies that one instead: the workbook carries the digest of its rows, title, date,
+this module's source and XlsxWriter's version in a custom document property
+(``selfcheck-key``), and any difference writes it anew.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import shutil
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.etree import ElementTree
 
 from selfcheck.blocks import SectionResult
 from selfcheck.fmt import decimals
@@ -242,12 +253,24 @@ def write_metrics_xlsx(
     unused: Sequence[UnusedFile] = (),
     created: date,
     title: str,
+    previous: Path | None = None,
 ) -> Path:
     """``metrics.xlsx``: the metrics with Chinese headers and number formats, the data-quality
-    record and the unused files, one sheet each. Written to a temporary name, then renamed."""
+    record and the unused files, one sheet each. Written to a temporary name, then renamed.
+
+    ``previous``: the workbook of the last run; when it was made from the same rows it is
+    copied, not written again (same bytes)."""
     import xlsxwriter  # slow to import (~0.1 s): only when the workbook is written
 
+    metric_rows = [(_metric_row(m, r.section_id), m.unit) for r in results for m in r.metrics]
+    quality_rows = [(_quality_row(q), "") for q in quality.values()]
+    unused_rows: list[tuple[list[object], str]] = [([u.name, u.reason], "") for u in unused]
+    key = _workbook_key(title, created, [metric_rows, quality_rows, unused_rows])
     tmp = path.with_name(path.stem + ".tmp.xlsx")
+    if previous is not None and workbook_key(previous) == key:
+        shutil.copyfile(previous, tmp)
+        tmp.replace(path)
+        return path
     wb = xlsxwriter.Workbook(
         str(tmp),
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
@@ -255,6 +278,7 @@ def write_metrics_xlsx(
     wb.set_properties(
         {"title": title, "created": datetime.combine(created, time()), "author": "selfcheck"}
     )
+    wb.set_custom_property(KEY_PROPERTY, key)
     header = wb.add_format(
         {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#D9E2F3", "border": 1}
     )
@@ -293,13 +317,41 @@ def write_metrics_xlsx(
                 ws.write_number(r, c, float(v), fmt(number_format))
         ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
 
-    metric_rows = [(_metric_row(m, r.section_id), m.unit) for r in results for m in r.metrics]
     sheet(METRIC_SHEET, METRIC_COLUMNS, metric_rows)
-    sheet(QUALITY_SHEET, QUALITY_COLUMNS, [(_quality_row(q), "") for q in quality.values()])
-    sheet(UNUSED_SHEET, UNUSED_COLUMNS, [([u.name, u.reason], "") for u in unused])
+    sheet(QUALITY_SHEET, QUALITY_COLUMNS, quality_rows)
+    sheet(UNUSED_SHEET, UNUSED_COLUMNS, unused_rows)
     wb.close()
     tmp.replace(path)
     return path
+
+
+KEY_PROPERTY = "selfcheck-key"
+_CUSTOM_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+
+
+def _workbook_key(title: str, created: date, rows: list) -> str:
+    """What the workbook is made from: its rows, title and date, and the code that lays it out."""
+    import xlsxwriter
+
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(xlsxwriter.__version__.encode())
+    h.update(
+        json.dumps([title, created.isoformat(), rows], ensure_ascii=False, default=repr).encode()
+    )
+    return h.hexdigest()
+
+
+def workbook_key(path: Path) -> str | None:
+    """The ``selfcheck-key`` property of a workbook this module wrote, or None."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = ElementTree.fromstring(z.read("docProps/custom.xml"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    for prop in root.iter(f"{_CUSTOM_NS}property"):
+        if prop.get("name") == KEY_PROPERTY and len(prop) and prop[0].text:
+            return prop[0].text.strip()
+    return None
 
 
 __all__ = [

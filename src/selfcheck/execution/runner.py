@@ -54,6 +54,7 @@ from selfcheck.execution.runlock import (
 from selfcheck.execution.slowimports import block_slow_imports
 from selfcheck.exports import METRICS_FILE, METRICS_XLSX, write_metrics_csv, write_metrics_xlsx
 from selfcheck.ingest import memory
+from selfcheck.ingest.source import sha256_of
 from selfcheck.metrics.history import HistoryStore
 from selfcheck.quality import load_quality, load_unused_files, record_quality, unused_lines
 from selfcheck.report import Report, ReportMeta, SectionEntry
@@ -218,6 +219,21 @@ def _marked(config: Config, owner: dict, echo: Callable[[str], None], body: Call
         raise
 
 
+def _written_by_last_run(config: Config, name: str) -> Path | None:
+    """The output folder's ``name`` as the last run's manifest recorded it (same SHA-256),
+    or None: a file someone has since opened and saved, or that another command wrote, is
+    not the run's."""
+    path = config.output_dir / name
+    try:
+        manifest = json.loads((config.output_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        recorded = (manifest.get("outputs") or {}).get(name)
+        if recorded and recorded == sha256_of(path):
+            return path
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
 def _report_time(config: Config) -> str | None:
     """When the report now in the output folder was made (its manifest's end time)."""
     try:
@@ -375,6 +391,7 @@ def build(config: Config, *, layout: bool = True) -> Built:
         unused=load_unused_files(config),
         created=config.report_date,
         title=f"{config.period} 客户服务自查报告 指标",
+        previous=_written_by_last_run(config, METRICS_XLSX),
     )
     meta = ReportMeta(
         organisation=config.params.organisation,
@@ -799,6 +816,8 @@ def _write_manifest(
         "report": None if report is None else str(report),
     }
     path = path or config.output_dir / MANIFEST_FILE
+    if report is not None and (path.parent / METRICS_XLSX).is_file():  # beside it, staged
+        manifest["outputs"] = {METRICS_XLSX: sha256_of(path.parent / METRICS_XLSX)}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
