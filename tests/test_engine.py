@@ -107,14 +107,19 @@ def test_an_error_keeps_its_traceback(pool, tmp_path):
     assert errors and errors[0]["ename"] == "ZeroDivisionError" and errors[0]["traceback"]
 
 
-def test_saves_while_running_are_throttled_but_the_end_is_whole(pool, tmp_path, monkeypatch):
+def test_saves_while_running_are_throttled_never_late_and_the_end_is_whole(
+    pool, tmp_path, monkeypatch
+):
     import papermill.engines
 
     writes: list[int] = []
+    running: list[int | None] = []  # the cell papermill marks as running at each write
     write = papermill.engines.write_ipynb
 
     def counting(nb, path):
         writes.append(sum(1 for c in nb.cells if c.get("outputs")))
+        status = [c.metadata.get("papermill", {}).get("status") for c in nb.cells]
+        running.append(status.index("running") if "running" in status else None)
         write(nb, path)
 
     monkeypatch.setattr(papermill.engines, "write_ipynb", counting)
@@ -122,6 +127,7 @@ def test_saves_while_running_are_throttled_but_the_end_is_whole(pool, tmp_path, 
 
     def run(name: str, **extra) -> nbformat.NotebookNode:
         writes.clear()
+        running.clear()
         source, target = tmp_path / f"{name}.ipynb", tmp_path / f"{name}.out.ipynb"
         nbformat.write(notebook(*cells), source)
         with contextlib.suppress(pm.PapermillExecutionError):
@@ -143,6 +149,14 @@ def test_saves_while_running_are_throttled_but_the_end_is_whole(pool, tmp_path, 
     assert writes == [0, len(cells)]
     assert [c.outputs[0]["text"] for c in out.cells] == [f"{i}\n" for i in range(6)]
 
+    # a cell that runs for long, silently, after quick ones: shown running while it runs
+    cells[:] = [*(f"print({i})" for i in range(6)), "import time\ntime.sleep(1.5)", "print(7)"]
+    run("long", save_every=0.5)
+    assert (6, 6) in zip(writes, running, strict=True)  # mid-sleep: six outputs, 7th running
+    assert len(writes) <= 6  # of papermill's 2 per cell: the start, that one, after it, the end
+    assert writes[-1] == 7 and running[-1] is None
+
+    cells[:] = [f"print({i})" for i in range(6)]
     cells[3] = "1 / 0"
     out = run("failed", save_every=3600)
     assert len(writes) == 2  # a failure is written whole too, traceback included

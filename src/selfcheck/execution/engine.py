@@ -31,6 +31,7 @@ its own cannot.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import shutil
@@ -46,6 +47,7 @@ from typing import Any
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from jupyter_core.utils import ensure_event_loop
 from papermill.engines import NBClientEngine, papermill_engines
 from traitlets import DottedObjectName, Type, default
 
@@ -285,20 +287,36 @@ def _saves_at_most_every(nb_man, seconds: float):
     """Papermill writes the output notebook at the start and at the end of every cell:
     the whole notebook, figures included, validated against its schema, 2–5 ms a time on
     the large quarter's notebooks, ~1.4 s of the run's interpreter (which the section
-    threads share) over the ~200 cells of a run. Within the block a cell's save is skipped
-    when the last one is less than ``seconds`` old; papermill's save once the notebook is
-    done (or has failed), after the block, writes it whole as before."""
+    threads share) over the ~450 writes of a run. Within the block a write is put off
+    while the last one is less than ``seconds`` old, and made once it is that old, if the
+    notebook is still running then: a file is never more than ``seconds`` behind a running
+    cell (a cell that runs for long is shown as running, as papermill shows it). Papermill's
+    write once the notebook is done (or has failed), after the block, is whole as before.
+
+    The put-off write is a timer on the event loop nbclient runs this thread's cells on
+    (``ensure_event_loop``: one per thread), so it runs on this thread, between the
+    loop's handling of the kernel's messages, never while the notebook is being changed.
+    """
     save = nb_man.save
+    loop = ensure_event_loop()
+    pending: list[asyncio.TimerHandle] = []
 
     def throttled(**kwargs):
-        if (nb_man.now() - nb_man.last_save_time).total_seconds() >= seconds:
+        while pending:
+            pending.pop().cancel()
+        age = (nb_man.now() - nb_man.last_save_time).total_seconds()
+        if age >= seconds:
             save(**kwargs)
+        else:
+            pending.append(loop.call_later(seconds - age, throttled))
 
     nb_man.save = throttled
     try:
         yield
     finally:
         nb_man.save = save
+        while pending:
+            pending.pop().cancel()
 
 
 def register() -> str:
