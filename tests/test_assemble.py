@@ -18,6 +18,7 @@ import pytest
 from conftest import PERIOD, ROOT, write_params
 
 from selfcheck.errors import ReportError, SectionError
+from selfcheck.execution.kernels import fork_available
 from selfcheck.execution.runlock import MARKER_FILE
 from selfcheck.execution.runner import MANIFEST_FILE, RUN_ENV, run, sections_to_run
 from selfcheck.sections import SECTIONS
@@ -131,6 +132,9 @@ def test_the_manifest_of_a_run_records_origin_and_save_time(ws):
     assert entries["process"]["status"] == "ok" and entries["process"]["origin"] == "papermill"
     assert entries["summary"]["status"] == "ok"  # re-run after process: it reads it
     assert entries["response"]["status"] == "reused" and entries["response"]["saved_at"]
+    if fork_available():  # warm kernels, a small quarter: one more than cores in each phase
+        cores = os.cpu_count() or 1
+        assert (manifest["workers"], manifest["workers_after_all"]) == (cores + 1, cores + 1)
     saved = ws.load("process")
     if "origin" in saved:  # results that say where they came from
         assert saved["origin"] == "papermill"

@@ -293,7 +293,7 @@ def _run_marked(
                 quality,
                 report=None,
                 pool=pool,
-                workers=workers,
+                workers=(workers, last_workers),
                 path=out / UNFINISHED_MANIFEST_FILE,
             )
             lines = "\n".join(f"  · {r.title}（{r.section_id}）：{r.error}" for r in failed)
@@ -324,7 +324,7 @@ def _run_marked(
         quality,
         report=report_path,
         pool=pool,
-        workers=workers,
+        workers=(workers, last_workers),
         path=built.staging / MANIFEST_FILE,
         results=built.results,
     )
@@ -776,7 +776,7 @@ def _write_manifest(
     *,
     report,
     pool=None,
-    workers=None,
+    workers: tuple[int, int] | None = None,
     path=None,
     results: Sequence[SectionResult] | None = None,
     command: str = "run",
@@ -811,7 +811,9 @@ def _write_manifest(
         "timings_seconds": timings,
         "command": command,
         "engine": None if command != "run" else "papermill" if pool is None else "selfcheck",
-        "workers": workers,
+        # sections at once: the first phase, then the sections that read the others' results
+        "workers": workers[0] if workers else None,
+        "workers_after_all": workers[1] if workers else None,
         "sections": entries,
         "report": None if report is None else str(report),
     }
