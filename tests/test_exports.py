@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -192,3 +193,14 @@ def test_a_previous_workbook_without_the_key_or_broken_is_not_used(tmp_path, wor
     assert workbook_key(tmp_path / "missing.xlsx") is None
     again = _write(tmp_path / "again.xlsx", previous=broken)
     assert again.read_bytes() == workbook.read_bytes()
+
+
+def test_new_decimals_for_a_unit_write_it_anew(tmp_path, workbook, monkeypatch):
+    from selfcheck import fmt
+
+    changed = tmp_path / "fmt.py"
+    source = Path(fmt.__file__).read_text(encoding="utf-8")
+    changed.write_text(source + "\n# another unit's places\n", encoding="utf-8")
+    monkeypatch.setattr(fmt, "__file__", str(changed))
+    again = _write(tmp_path / "again.xlsx", previous=workbook)
+    assert workbook_key(again) not in (None, workbook_key(workbook))

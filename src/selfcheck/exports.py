@@ -11,10 +11,11 @@ the same inputs give the same bytes. Strings are never turned into formulas
 (``strings_to_formulas`` off): a name starting with ``=`` stays text.
 
 Writing it is ~0.25 s for the large quarter's 4,500 metrics (45,000 cells, cell by cell
-in Python). A run whose rows are those of the workbook already in the output folder
-copies that one instead: the workbook carries the digest of its rows, title, date,
-this module's source and XlsxWriter's version in a custom document property
-(``selfcheck-key``), and any difference writes it anew.
+in Python). A run whose rows are those of the last run's workbook copies that one
+instead: the workbook carries the digest of its rows, title, date, the source of this
+module and of the units' decimals (``fmt.py``) and XlsxWriter's version in a custom
+document property (``selfcheck-key``), and any difference writes it anew. The runner
+offers the last workbook only while it is the file the last manifest recorded.
 """
 
 from __future__ import annotations
@@ -330,10 +331,14 @@ _CUSTOM_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-prop
 
 
 def _workbook_key(title: str, created: date, rows: list) -> str:
-    """What the workbook is made from: its rows, title and date, and the code that lays it out."""
+    """What the workbook is made from: its rows, title and date, and the code that lays it
+    out (this module, the units' decimals in ``fmt.py``, XlsxWriter)."""
     import xlsxwriter
 
+    from selfcheck import fmt
+
     h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(Path(fmt.__file__).read_bytes())
     h.update(xlsxwriter.__version__.encode())
     h.update(
         json.dumps([title, created.isoformat(), rows], ensure_ascii=False, default=repr).encode()
