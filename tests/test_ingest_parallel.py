@@ -136,6 +136,7 @@ def test_validation_side_by_side_gives_the_same_cache_and_record(tmp_path, monke
     byte, and the same quality record."""
     data = tmp_path / "data"
     generate(Q3, data, scale="small", history=0)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)  # two threads on any runner
     got = {}
     for n in (2, 1):
         monkeypatch.setattr(parallel, "THREADS", n)
@@ -149,9 +150,11 @@ def test_validation_side_by_side_gives_the_same_cache_and_record(tmp_path, monke
     assert got[2] == got[1]
 
 
-def test_two_broken_files_name_the_first_in_contract_order(tmp_path):
+def test_two_broken_files_name_the_first_in_contract_order(tmp_path, monkeypatch):
     """Side by side, as one by one: of two broken datasets the error names the one the
     contract lists first (tickets before calls), and no cache file is left half-written."""
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)  # two threads on any runner
+    assert parallel.threads() == 2
     data = tmp_path / "data"
     generate(Q3, data, scale="small", history=0)
     folder = data / "2026Q3"
