@@ -263,28 +263,8 @@ class DataStore:
                 f"{folder}: 没有任何数据集文件 (no dataset found)。应至少有以下之一（也可为 .xlsx 或"
                 f" .parquet）：{expected}。{hint}"
             )
-        keep_frames = self._cache_dir_for is None  # nothing to re-read from: keep them
-        with cache.Writer() as writer:
-            loaded = each(
-                {
-                    name: partial(
-                        self._load,
-                        name,
-                        period,
-                        path,
-                        rehash=rehash,
-                        frame=keep_frames,
-                        writer=writer,
-                    )
-                    for name, path in paths.items()
-                },
-                {name: _size(path) for name, path in paths.items()},
-            )
-        for name, (frame, quality) in loaded.items():
-            self._quality[(name, period)] = quality
-            if keep_frames:
-                self._frames[(name, period)] = frame
-        return {n: self._quality[(n, period)] for n in paths}
+        sizes = {name: _size(path) for name, path in paths.items()}
+        return self._load_each(self._load, period, paths, sizes, rehash=rehash)
 
     def _validate_pooled(self, period: Period, *, rehash: bool) -> dict[str, DatasetQuality]:
         parts = self.part_folders(period)
@@ -305,28 +285,36 @@ class DataStore:
                 f"{', '.join(str(p.period) for p in missing)})"
             )
         files = {n: got for n in DATASETS if (got := self._part_files(n, period))}
-        keep_frames = self._cache_dir_for is None
+        sizes = {name: sum(_size(path) for _, path in these) for name, these in files.items()}
+        return self._load_each(self._load_pooled, period, files, sizes, rehash=rehash)
+
+    def _load_each(
+        self,
+        load: Callable[..., tuple[pd.DataFrame | None, DatasetQuality]],
+        period: Period,
+        sources: Mapping[str, Any],
+        sizes: Mapping[str, int],
+        *,
+        rehash: bool,
+    ) -> dict[str, DatasetQuality]:
+        """``load(name, period, source, …)`` for every dataset, side by side, largest first
+        (``parallel.each``), the cache files written meanwhile on a thread of their own."""
+        keep_frames = self._cache_dir_for is None  # nothing to re-read from: keep them
         with cache.Writer() as writer:
             loaded = each(
                 {
                     name: partial(
-                        self._load_pooled,
-                        name,
-                        period,
-                        these,
-                        rehash=rehash,
-                        frame=keep_frames,
-                        writer=writer,
+                        load, name, period, source, rehash=rehash, frame=keep_frames, writer=writer
                     )
-                    for name, these in files.items()
+                    for name, source in sources.items()
                 },
-                {name: sum(_size(path) for _, path in these) for name, these in files.items()},
+                sizes,
             )
         for name, (frame, quality) in loaded.items():
             self._quality[(name, period)] = quality
             if keep_frames:
                 self._frames[(name, period)] = frame
-        return {n: self._quality[(n, period)] for n in files}
+        return {n: self._quality[(n, period)] for n in sources}
 
     def _validate_group(self, period: Period, *, rehash: bool) -> dict[str, DatasetQuality]:
         """Every branch's datasets checked as its own report checks them; a branch whose data
