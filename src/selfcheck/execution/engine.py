@@ -40,7 +40,7 @@ import tempfile
 import time
 import uuid
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from queue import Empty
 from typing import Any
 
@@ -276,9 +276,8 @@ class SelfcheckEngine(NBClientEngine):
             # nbclient has every output once the last cell is idle and the kernel is never
             # reused: kill it rather than wait ~0.2 s for a graceful shutdown
             kwargs.setdefault("shutdown_kernel", "immediate")
-        if save_every is None:
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-        with _saves_at_most_every(nb_man, save_every):
+        throttle = nullcontext() if save_every is None else _saves_at_most_every(nb_man, save_every)
+        with throttle:
             return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
 

@@ -224,22 +224,26 @@ def _written_by_last_run(config: Config, name: str) -> Path | None:
     or None: a file someone has since opened and saved, or that another command wrote, is
     not the run's."""
     path = config.output_dir / name
+    outputs = _last_manifest(config).get("outputs")
+    recorded = outputs.get(name) if isinstance(outputs, dict) else None
+    try:
+        return path if recorded and recorded == sha256_of(path) else None
+    except OSError:
+        return None
+
+
+def _last_manifest(config: Config) -> dict:
+    """The output folder's manifest, or {} when there is none (or it is unreadable)."""
     try:
         manifest = json.loads((config.output_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-        recorded = (manifest.get("outputs") or {}).get(name)
-        if recorded and recorded == sha256_of(path):
-            return path
-    except (OSError, ValueError, AttributeError):
-        pass
-    return None
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def _report_time(config: Config) -> str | None:
     """When the report now in the output folder was made (its manifest's end time)."""
-    try:
-        manifest = json.loads((config.output_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    manifest = _last_manifest(config)
     return manifest.get("finished_at") if manifest.get("report") else None
 
 
