@@ -31,8 +31,9 @@ def notebook(*cells: str) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(pool: KernelPool, nb: nbformat.NotebookNode, folder, name: str) -> dict:
-    """Run ``nb`` through Papermill with the pool; the last cell prints a JSON line."""
+def through_pool(pool: KernelPool, nb: nbformat.NotebookNode, folder, name: str, **extra):
+    """Run ``nb`` through Papermill with the pool (``extra``: the engine's own options);
+    the executed notebook's path."""
     source, target = folder / f"{name}.ipynb", folder / f"{name}.out.ipynb"
     nbformat.write(nb, source)
     pm.execute_notebook(
@@ -43,8 +44,14 @@ def execute(pool: KernelPool, nb: nbformat.NotebookNode, folder, name: str) -> d
         kernel_pool=pool,
         resources={"metadata": {"path": str(folder)}},
         progress_bar=False,
+        **extra,
     )
-    out = nbformat.read(target, as_version=4)
+    return target
+
+
+def execute(pool: KernelPool, nb: nbformat.NotebookNode, folder, name: str) -> dict:
+    """Run ``nb`` through Papermill with the pool; the last cell prints a JSON line."""
+    out = nbformat.read(through_pool(pool, nb, folder, name), as_version=4)
     return json.loads(out.cells[-1].outputs[0]["text"].strip().splitlines()[-1])
 
 
@@ -128,19 +135,9 @@ def test_saves_while_running_are_throttled_never_late_and_the_end_is_whole(
     def run(name: str, **extra) -> nbformat.NotebookNode:
         writes.clear()
         running.clear()
-        source, target = tmp_path / f"{name}.ipynb", tmp_path / f"{name}.out.ipynb"
-        nbformat.write(notebook(*cells), source)
         with contextlib.suppress(pm.PapermillExecutionError):
-            pm.execute_notebook(
-                str(source),
-                str(target),
-                kernel_name="python3",
-                engine_name=register(),
-                kernel_pool=pool,
-                progress_bar=False,
-                **extra,
-            )
-        return nbformat.read(target, as_version=4)
+            through_pool(pool, notebook(*cells), tmp_path, name, **extra)
+        return nbformat.read(tmp_path / f"{name}.out.ipynb", as_version=4)
 
     run("every")
     assert len(writes) >= 2 * len(cells)  # papermill: at the start and end of every cell

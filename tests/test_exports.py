@@ -45,17 +45,20 @@ def _quality() -> dict[str, DatasetQuality]:
     return {"calls": q}
 
 
+def _write(path, result=None, **kw):
+    """The fixture's workbook at ``path``; ``kw`` overrides its arguments."""
+    args = {
+        "quality": _quality(),
+        "unused": [UnusedFile("tickets (1).csv", "副本，未读取")],
+        "created": date(2026, 10, 15),
+        "title": "2026Q3 客户服务自查报告 指标",
+    }
+    return write_metrics_xlsx([result or _result()], path, **(args | kw))
+
+
 @pytest.fixture
 def workbook(tmp_path):
-    path = write_metrics_xlsx(
-        [_result()],
-        tmp_path / "metrics.xlsx",
-        quality=_quality(),
-        unused=[UnusedFile("tickets (1).csv", "副本，未读取")],
-        created=date(2026, 10, 15),
-        title="2026Q3 客户服务自查报告 指标",
-    )
-    return path
+    return _write(tmp_path / "metrics.xlsx")
 
 
 def _rows(ws):
@@ -129,28 +132,9 @@ def test_quality_and_unused_sheets(workbook):
 
 
 def test_same_inputs_same_bytes(tmp_path, workbook):
-    again = write_metrics_xlsx(
-        [_result()],
-        tmp_path / "again.xlsx",
-        quality=_quality(),
-        unused=[UnusedFile("tickets (1).csv", "副本，未读取")],
-        created=date(2026, 10, 15),
-        title="2026Q3 客户服务自查报告 指标",
-    )
+    again = _write(tmp_path / "again.xlsx")  # written anew: no previous workbook
     assert again.read_bytes() == workbook.read_bytes()
     assert not list(tmp_path.glob("*.tmp.xlsx"))
-
-
-def _write(path, result=None, **kw):
-    return write_metrics_xlsx(
-        [result or _result()],
-        path,
-        quality=_quality(),
-        unused=[UnusedFile("tickets (1).csv", "副本，未读取")],
-        created=date(2026, 10, 15),
-        title="2026Q3 客户服务自查报告 指标",
-        **kw,
-    )
 
 
 def test_an_unchanged_workbook_is_copied_not_written_again(tmp_path, workbook, monkeypatch):
@@ -165,7 +149,7 @@ def test_an_unchanged_workbook_is_copied_not_written_again(tmp_path, workbook, m
     assert not list(tmp_path.glob("*.tmp.xlsx"))
 
 
-def test_a_changed_row_title_or_date_writes_it_anew(tmp_path, workbook):
+def test_a_changed_row_or_date_writes_it_anew(tmp_path, workbook):
     key = workbook_key(workbook)
     assert key is not None and len(key) == 64
     changed = _result()
@@ -174,15 +158,7 @@ def test_a_changed_row_title_or_date_writes_it_anew(tmp_path, workbook):
     assert workbook_key(path) not in (None, key)
     ws = openpyxl.load_workbook(path)["指标"]
     assert ws.cell(2, HEADERS.index("本期值") + 1).value == pytest.approx(0.913)
-    other_date = write_metrics_xlsx(
-        [_result()],
-        tmp_path / "date.xlsx",
-        quality=_quality(),
-        unused=[UnusedFile("tickets (1).csv", "副本，未读取")],
-        created=date(2026, 10, 16),
-        title="2026Q3 客户服务自查报告 指标",
-        previous=workbook,
-    )
+    other_date = _write(tmp_path / "date.xlsx", created=date(2026, 10, 16), previous=workbook)
     assert workbook_key(other_date) not in (None, key)
 
 
